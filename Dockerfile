@@ -1,0 +1,25 @@
+# The workbench image: web (gunicorn) and worker (celery) run from it.
+FROM python:3.13-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    WORKBENCH_VAR_DIR=/var/lib/workbench
+
+RUN groupadd --system workbench && useradd --system --gid workbench --home /app workbench \
+    && mkdir -p /var/lib/workbench/media /var/lib/workbench/static \
+    && chown -R workbench:workbench /var/lib/workbench
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY workbench ./workbench
+COPY annotations ./annotations
+COPY templates ./templates
+COPY static ./static
+COPY manage.py ./
+RUN pip install --no-cache-dir . \
+    && WORKBENCH_ENV=production SECRET_KEY=build-only python manage.py collectstatic --no-input -v0
+
+USER workbench
+EXPOSE 8000
+CMD ["gunicorn", "workbench.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]

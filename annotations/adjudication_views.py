@@ -1,0 +1,340 @@
+"""Editors settle disagreements into verified claims, publish, correct and retract."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotations import agreement_runs, selectors, verification
+from annotations.importers import SourceInput
+from annotations.models import (
+    Article,
+    ClaimAnnotation,
+    Correction,
+    Organization,
+    Source,
+    VerdictLabel,
+    VerifiedClaim,
+    VerifiedStatus,
+)
+from annotations.services import describe_error, require_editor
+from annotations.views import HtmxHttpRequest
+
+
+def _editor_article(request: HtmxHttpRequest, pk: int) -> Article:
+    article = get_object_or_404(
+        selectors.articles_for(request.user).select_related("collection__taxonomy"), pk=pk
+    )
+    try:
+        require_editor(request.user, article.organization_id)
+    except PermissionDenied:
+        raise Http404 from None
+    return article
+
+
+def _editor_claim(request: HtmxHttpRequest, pk: int) -> VerifiedClaim:
+    claim = get_object_or_404(
+        VerifiedClaim.objects.filter(
+            organization__in=selectors.editor_organizations_for(request.user)
+        ).select_related("article__collection__taxonomy", "verdict", "editor"),
+        pk=pk,
+    )
+    return claim
+
+
+@require_GET
+@login_required
+def adjudication_queue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Articles to settle, most disagreement first; unanimous ones last."""
+    collection = get_object_or_404(
+        selectors.collections_for(request.user).filter(
+            organization__in=selectors.editor_organizations_for(request.user)
+        ),
+        pk=pk,
+    )
+    report = agreement_runs.latest_report(collection)
+    disagreement = (
+        {a["id"]: a for a in (report.results or {}).get("articles", [])} if report else {}
+    )
+    verdict = request.GET.get("verdict", "")
+    status = request.GET.get("status", "")
+    articles = collection.articles.order_by("title")
+    if verdict:
+        articles = articles.filter(claims__verdict__slug=verdict).distinct()
+    rows = []
+    for article in articles:
+        verified = article.verified_claims.count()
+        units = disagreement.get(article.pk, {}).get("units")
+        done = units is not None and verified >= units
+        if (status == "open" and done) or (status == "done" and not done):
+            continue
+        rows.append(
+            {
+                "article": article,
+                "disagreement": disagreement.get(article.pk, {}).get("disagreement"),
+                "units": units,
+                "disputed": disagreement.get(article.pk, {}).get("disputed"),
+                "verified": verified,
+            }
+        )
+    rows.sort(key=lambda r: (-(r["disagreement"] or 0), r["article"].title))
+    return render(
+        request,
+        "annotations/adjudication_queue.html",
+        {
+            "collection": collection,
+            "rows": rows,
+            "report": report,
+            "labels": collection.taxonomy.labels.order_by("order"),
+            "verdict": verdict,
+            "status": status,
+        },
+    )
+
+
+def _judgement_from_post(
+    request: HtmxHttpRequest, article: Article, unit_claims: list[ClaimAnnotation]
+) -> verification.Judgement:
+    by_id = {c.pk: c for c in unit_claims}
+    span_from = by_id.get(_id(request.POST.get("span_from")))
+    verdict_choice = request.POST.get("verdict_from", "")
+    verdict: VerdictLabel | None
+    rating: int | None
+    if verdict_choice == "own":
+        verdict = article.collection.taxonomy.labels.filter(
+            pk=_id(request.POST.get("own_verdict"))
+        ).first()
+        rating = _int(request.POST.get("rating")) or (verdict.rating if verdict else None)
+    else:
+        chosen = by_id.get(_id(verdict_choice))
+        verdict = chosen.verdict if chosen else None
+        rating = _int(request.POST.get("rating")) or (chosen.rating if chosen else None)
+    source_ids = [_id(v) for v in request.POST.getlist("sources")]
+    sources = [
+        SourceInput(
+            url=s.url,
+            title=s.title,
+            publisher=s.publisher,
+            quote=s.quote,
+            stance=s.stance,
+            confidential=s.confidential,
+        )
+        for s in Source.objects.filter(pk__in=source_ids, claim__in=unit_claims).order_by("pk")
+    ]
+    start = span_from.start if span_from else -1
+    end = span_from.end if span_from else -1
+    claim_date = None
+    if request.POST.get("claim_date"):
+        try:
+            claim_date = date.fromisoformat(request.POST["claim_date"])
+        except ValueError:
+            raise ValidationError({"claim_date": "Use a date like 2025-03-22."}) from None
+    return verification.Judgement(
+        start=start,
+        end=end,
+        claim_reviewed=request.POST.get("claim_reviewed", ""),
+        verdict=verdict,
+        rating=rating,
+        summary=request.POST.get("summary", ""),
+        claimant=request.POST.get("claimant", ""),
+        claim_date=claim_date,
+        sources=sources,
+        annotation_ids=[c.pk for c in unit_claims],
+    )
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _id(value: str | None) -> int:
+    """A posted id; 0, which matches nothing, when it is missing or not a number."""
+    return _int(value) or 0
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    article = _editor_article(request, pk)
+    units = verification.adjudication_units(article)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        index = _int(request.POST.get("unit"))
+        unit = next((u for u in units if u.index == index), None)
+        if unit is None:
+            messages.error(request, "That unit changed; here is the article as it is now.")
+            return redirect("adjudicate", pk=article.pk)
+        try:
+            judgement = _judgement_from_post(request, article, unit.claims)
+            claim = verification.verified_claim_save(
+                article=article,
+                editor=request.user,
+                judgement=judgement,
+                claim=unit.verified if unit.verified and unit.verified.status == "draft" else None,
+                expected_version=_int(request.POST.get("version")),
+            )
+        except verification.VerifiedConflict as conflict:
+            errors[unit.index] = (
+                f"Another editor saved this claim meanwhile (version {conflict.current.version}, "
+                f"“{conflict.current.claim_reviewed[:80]}”). Nothing was overwritten; "
+                "review theirs below and save again to replace it."
+            )
+        except ValidationError as exc:
+            errors[unit.index] = describe_error(exc)
+        else:
+            messages.success(request, f"Verified claim saved as a draft: “{claim}”.")
+            return redirect(f"{request.path}#unit-{unit.index}")
+    return render(
+        request,
+        "annotations/adjudicate.html",
+        {
+            "article": article,
+            "units": units,
+            "errors": errors,
+            "labels": article.collection.taxonomy.labels.order_by("order"),
+            "posted": request.POST if request.method == "POST" else None,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _history(claim: VerifiedClaim) -> list[dict[str, Any]]:
+    """Every change, newest first: who, when, what, before and after."""
+    records = list(claim.history.select_related("history_user").order_by("-history_date"))
+    rows = []
+    for newer, older in zip(records, [*records[1:], None], strict=False):
+        changes = []
+        if older is not None:
+            delta = newer.diff_against(older)
+            changes = [(c.field, c.old, c.new) for c in delta.changes if c.field != "version"]
+        rows.append({"record": newer, "changes": changes})
+    return rows
+
+
+@require_GET
+@login_required
+def verified_claim_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    claim = _editor_claim(request, pk)
+    return _claim_page(request, claim)
+
+
+def _claim_page(request: HtmxHttpRequest, claim: VerifiedClaim, **extra: Any) -> HttpResponse:
+    return render(
+        request,
+        "annotations/verified_claim.html",
+        {
+            "claim": claim,
+            "sources": claim.sources.all(),
+            "annotations": claim.annotations.select_related("reviewer", "verdict"),
+            "corrections": claim.corrections.select_related("editor"),
+            "history": _history(claim),
+            "labels": claim.article.collection.taxonomy.labels.order_by("order"),
+            "hint": len(claim.claim_reviewed) > verification.CLAIM_REVIEWED_HINT,
+            "independent": verification.independent_sources(claim),
+            **extra,
+        },
+        status=422 if extra.get("error") else 200,
+    )
+
+
+@require_POST
+@login_required
+def verified_claim_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
+    claim = _editor_claim(request, pk)
+    note = request.POST.get("note", "")
+    try:
+        if action == "publish":
+            verification.verified_publish(claim=claim, editor=request.user)
+            messages.success(request, "Published.")
+        elif action == "retract":
+            verification.verified_retract(claim=claim, editor=request.user, note=note)
+            messages.success(request, "Retracted. It stays visible, marked retracted.")
+        elif action == "correct":
+            verdict = claim.article.collection.taxonomy.labels.filter(
+                pk=_id(request.POST.get("verdict"))
+            ).first()
+            verification.verified_correct(
+                claim=claim,
+                editor=request.user,
+                note=note,
+                expected_version=_int(request.POST.get("version")),
+                judgement=verification.Judgement(
+                    start=claim.start,
+                    end=claim.end,
+                    claim_reviewed=request.POST.get("claim_reviewed", claim.claim_reviewed),
+                    verdict=verdict,
+                    rating=_int(request.POST.get("rating")),
+                    summary=request.POST.get("summary", claim.summary),
+                    claimant=claim.claimant,
+                    claim_date=claim.claim_date,
+                    sources=[
+                        SourceInput(
+                            url=s.url,
+                            title=s.title,
+                            publisher=s.publisher,
+                            quote=s.quote,
+                            stance=s.stance,
+                            confidential=s.confidential,
+                        )
+                        for s in claim.sources.all()
+                    ],
+                ),
+            )
+            messages.success(request, "Corrected; the note is in the corrections log.")
+        else:
+            raise Http404
+    except verification.VerifiedConflict as conflict:
+        return _claim_page(
+            request,
+            conflict.current,
+            error="Another editor changed this claim meanwhile; here is their version. "
+            "Nothing was overwritten.",
+        )
+    except ValidationError as exc:
+        claim.refresh_from_db()
+        return _claim_page(request, claim, error=describe_error(exc), action=action, note=note)
+    return redirect("verified-claim", pk=claim.pk)
+
+
+@require_GET
+@login_required
+def version_changes(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """What happened to each claim when this version of the article arrived."""
+    article = _editor_article(request, pk)
+    changes = article.anchor_changes.select_related("claim__reviewer", "verified").order_by(
+        "status", "old_start"
+    )
+    return render(
+        request,
+        "annotations/version_changes.html",
+        {"article": article, "changes": changes, "previous": article.previous_version},
+    )
+
+
+@require_GET
+def corrections_log(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Public: every correction and retraction of a newsroom's published claims."""
+    organization = get_object_or_404(Organization, slug=slug)
+    corrections = (
+        Correction.objects.filter(claim__organization=organization)
+        .select_related("claim__verdict", "claim__article")
+        .order_by("-created_at")
+    )
+    return render(
+        request,
+        "annotations/corrections.html",
+        {
+            "organization": organization,
+            "corrections": corrections,
+            "published": VerifiedClaim.objects.filter(organization=organization)
+            .exclude(status=VerifiedStatus.DRAFT)
+            .count(),
+        },
+    )

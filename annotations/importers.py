@@ -1,0 +1,302 @@
+"""Parsers that turn article and annotation files into plain records.
+
+No Django here: a parser reads bytes and yields records or errors, each with
+the line it came from, and the import service decides what to store. One bad
+line never hides the good ones around it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import nh3
+import trafilatura
+
+ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
+JSONL_ARTICLE_FIELDS = {
+    "title",
+    "url",
+    "publisher",
+    "author",
+    "published_at",
+    "language",
+    "text",
+    "html",
+}
+
+
+class ParseError(ValueError):
+    """A record that cannot be read. `line` is 1-based, or None for the whole file."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+@dataclass(slots=True)
+class ArticleInput:
+    title: str
+    text: str
+    url: str = ""
+    publisher: str = ""
+    author: str = ""
+    published_at: datetime | None = None
+    language: str = ""
+    html: str = ""
+
+
+@dataclass(slots=True)
+class SourceInput:
+    url: str
+    title: str = ""
+    publisher: str = ""
+    quote: str = ""
+    stance: str = "context"
+    archived_url: str = ""
+    confidential: bool = False
+
+
+@dataclass(slots=True)
+class AnnotationInput:
+    article_url: str
+    reviewer: str
+    start: int
+    end: int
+    quote: str
+    verdict: str | None
+    rating: int | None
+    note: str = ""
+    sources: list[SourceInput] = field(default_factory=list)
+
+
+def unstorable(value: str) -> bool:
+    """NUL and unpaired surrogates (JSON "\\ud800") cannot be stored as text."""
+    return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
+def is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def decode(data: bytes, line: int | None = None) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"not valid UTF-8 (byte {exc.start + 1} is {data[exc.start : exc.start + 1]!r})",
+            line,
+        ) from None
+
+
+def parse_datetime(value: Any, name: str, line: int | None) -> datetime | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ParseError(f"{name}: expected an ISO 8601 date, got {value!r}", line)
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        except ValueError:
+            raise ParseError(f"{name}: {value!r} is not an ISO 8601 date", line) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_txt(data: bytes) -> ArticleInput:
+    """First line the title, then a blank line, then the body."""
+    content = decode(data).replace("\r\n", "\n").replace("\r", "\n")
+    title, _, body = content.partition("\n")
+    title = title.strip()
+    if not title:
+        raise ParseError("the first line must be the title", 1)
+    if not body.strip():
+        raise ParseError("there is a title but no text after it", 2)
+    if body[:1] != "\n":
+        raise ParseError("the title must be followed by a blank line", 2)
+    return ArticleInput(title=title, text=body)
+
+
+def parse_html(data: bytes) -> ArticleInput:
+    """The main text of a web page (trafilatura) and its sanitized HTML (nh3)."""
+    page = decode(data)
+    document = trafilatura.bare_extraction(page, with_metadata=True, favor_recall=True)
+    text = getattr(document, "text", None) if document is not None else None
+    if not text or not text.strip():
+        raise ParseError("no article text could be found in this HTML page")
+    main_html = trafilatura.extract(page, output_format="html", favor_recall=True) or ""
+    url = getattr(document, "url", None) or ""
+    return ArticleInput(
+        title=(getattr(document, "title", None) or "").strip() or text.strip().split("\n")[0],
+        text=text,
+        url=url if is_http_url(url) else "",
+        publisher=getattr(document, "sitename", None) or "",
+        author=getattr(document, "author", None) or "",
+        published_at=parse_datetime(getattr(document, "date", None), "date", None),
+        language=getattr(document, "language", None) or "",
+        html=nh3.clean(main_html),
+    )
+
+
+def _string_field(record: dict[str, Any], name: str, line: int, required: bool = False) -> str:
+    value = record.get(name, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ParseError(f"{name}: expected a string, got {type(value).__name__}", line)
+    if unstorable(value):
+        raise ParseError(f"{name}: contains a NUL or an unpaired surrogate character", line)
+    if required and not value.strip():
+        raise ParseError(f"{name}: is required", line)
+    return value
+
+
+def _json_lines(data: bytes) -> Iterator[tuple[int, dict[str, Any] | ParseError]]:
+    """Each non-blank line parsed as a JSON object, or the error that line has."""
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(decode(raw, number))
+        except ParseError as exc:
+            yield number, exc
+            continue
+        except json.JSONDecodeError as exc:
+            yield number, ParseError(f"not valid JSON ({exc.msg} at column {exc.colno})", number)
+            continue
+        if not isinstance(record, dict):
+            yield number, ParseError("each line must be a JSON object", number)
+            continue
+        yield number, record
+
+
+def parse_article_jsonl(data: bytes) -> Iterator[tuple[int, ArticleInput | ParseError]]:
+    for number, record in _json_lines(data):
+        if isinstance(record, ParseError):
+            yield number, record
+            continue
+        try:
+            yield number, _article_record(record, number)
+        except ParseError as exc:
+            yield number, exc
+
+
+def _article_record(record: dict[str, Any], line: int) -> ArticleInput:
+    unknown = sorted(set(record) - JSONL_ARTICLE_FIELDS)
+    if unknown:
+        expected = ", ".join(sorted(JSONL_ARTICLE_FIELDS))
+        raise ParseError(f"unknown field(s) {', '.join(unknown)}; expected {expected}", line)
+    url = _string_field(record, "url", line)
+    if url and not is_http_url(url):
+        raise ParseError(f"url: {url!r} is not an http(s) address", line)
+    html = _string_field(record, "html", line)
+    return ArticleInput(
+        title=_string_field(record, "title", line, required=True).strip(),
+        text=_string_field(record, "text", line, required=True),
+        url=url,
+        publisher=_string_field(record, "publisher", line),
+        author=_string_field(record, "author", line),
+        published_at=parse_datetime(record.get("published_at"), "published_at", line),
+        language=_string_field(record, "language", line),
+        html=nh3.clean(html) if html else "",
+    )
+
+
+def parse_article_data(
+    name: str, data: bytes
+) -> Iterator[tuple[int | None, ArticleInput | ParseError]]:
+    """Every article in one file's bytes, or the error that stops each one.
+
+    `name` is the file's name; its suffix says the format.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        yield None, ParseError(f"unsupported file type {suffix!r}; use .txt, .html or .jsonl")
+        return
+    if suffix == ".jsonl":
+        yield from parse_article_jsonl(data)
+        return
+    try:
+        yield None, parse_txt(data) if suffix == ".txt" else parse_html(data)
+    except ParseError as exc:
+        yield exc.line, exc
+
+
+def _int_field(record: dict[str, Any], name: str, line: int, nullable: bool = False) -> int | None:
+    value = record.get(name)
+    if value is None and nullable:
+        return None
+    # bool is an int in Python; `true` is not an offset.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ParseError(f"{name}: expected a whole number, got {json.dumps(value)}", line)
+    return value
+
+
+def _source_record(raw: Any, index: int, line: int) -> SourceInput:
+    where = f"sources[{index}]"
+    if not isinstance(raw, dict):
+        raise ParseError(f"{where}: expected an object", line)
+    url = _string_field(raw, "url", line, required=True).strip()
+    if not is_http_url(url):
+        raise ParseError(f"{where}.url: {url!r} is not an http(s) address", line)
+    archived = _string_field(raw, "archived_url", line).strip()
+    if archived and not is_http_url(archived):
+        raise ParseError(f"{where}.archived_url: {archived!r} is not an http(s) address", line)
+    confidential = raw.get("confidential", False)
+    if not isinstance(confidential, bool):
+        raise ParseError(f"{where}.confidential: expected true or false", line)
+    return SourceInput(
+        url=url,
+        title=_string_field(raw, "title", line),
+        publisher=_string_field(raw, "publisher", line),
+        quote=_string_field(raw, "quote", line),
+        stance=_string_field(raw, "stance", line) or "context",
+        archived_url=archived,
+        confidential=confidential,
+    )
+
+
+def _annotation_record(record: dict[str, Any], line: int) -> AnnotationInput:
+    sources = record.get("sources") or []
+    if not isinstance(sources, list):
+        raise ParseError("sources: expected a list", line)
+    verdict = record.get("verdict")
+    if verdict is not None and not isinstance(verdict, str):
+        raise ParseError("verdict: expected a label slug or null", line)
+    start = _int_field(record, "start", line)
+    end = _int_field(record, "end", line)
+    assert start is not None
+    assert end is not None
+    return AnnotationInput(
+        article_url=_string_field(record, "article", line, required=True).strip(),
+        reviewer=_string_field(record, "reviewer", line, required=True).strip(),
+        start=start,
+        end=end,
+        quote=_string_field(record, "quote", line, required=True),
+        verdict=verdict or None,
+        rating=_int_field(record, "rating", line, nullable=True),
+        note=_string_field(record, "note", line),
+        sources=[_source_record(s, i, line) for i, s in enumerate(sources)],
+    )
+
+
+def parse_annotation_jsonl(data: bytes) -> Iterator[tuple[int, AnnotationInput | ParseError]]:
+    for number, record in _json_lines(data):
+        if isinstance(record, ParseError):
+            yield number, record
+            continue
+        try:
+            yield number, _annotation_record(record, number)
+        except ParseError as exc:
+            yield number, exc

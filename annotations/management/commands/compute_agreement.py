@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser, ArgumentTypeError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotations import agreement_runs
+from annotations.management.base import organization_from_slug
+from annotations.models import Collection, MatchMode
+
+
+def iou(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0 < number <= 1:
+        raise ArgumentTypeError(f"{value} is outside (0, 1]")
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Computes reviewer agreement on a collection (span matching, Krippendorff's alpha "
+        "on verdicts and ratings, kappa per pair), stores it as the collection's latest "
+        "report and prints a summary, or the whole report with --json."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--org", required=True, help="organization slug")
+        parser.add_argument("--collection", required=True, help="collection slug")
+        parser.add_argument(
+            "--match",
+            choices=MatchMode.values,
+            default=MatchMode.OVERLAP,
+            help="how highlights are matched across reviewers (default: overlap)",
+        )
+        parser.add_argument(
+            "--iou",
+            type=iou,
+            default=None,
+            help="overlap needed to match, in (0, 1] (default: the collection's, 0.5)",
+        )
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = organization_from_slug(options["org"])
+        collection = (
+            Collection.objects.filter(organization=organization, slug=options["collection"])
+            .select_related("taxonomy")
+            .first()
+        )
+        if collection is None:
+            known = ", ".join(organization.collections.values_list("slug", flat=True)) or "none"
+            raise CommandError(
+                f"No collection {options['collection']!r} in {organization.slug} (known: {known})."
+            )
+        report = agreement_runs.report_start(
+            collection=collection, mode=options["match"], threshold=options["iou"]
+        )
+        report = agreement_runs.report_run_here(report)
+        results = report.results or {}
+        if options["json"]:
+            self.stdout.write(json.dumps(results, indent=2, ensure_ascii=False))
+            return
+        verdict, rating = results["verdict"], results["rating"]
+        self.stdout.write(
+            f"{collection.name}: {results['articles_count']} articles, "
+            f"{results['units']} pairable units, reviewers {', '.join(results['reviewers'])}"
+        )
+        self.stdout.write(f"  span F1 (mean over pairs): {_fmt(results['spans']['f1_mean'])}")
+        for label, block in (
+            ("verdict alpha (nominal)", verdict),
+            ("rating alpha (ordinal)", rating),
+        ):
+            ci = block["ci"]
+            interval = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
+            reason = f" ({block['reason']})" if block["reason"] else ""
+            self.stdout.write(f"  {label}: {_fmt(block['alpha'])}{interval}{reason}")
+        for pair in results["pairs"]:
+            self.stdout.write(
+                f"  {pair['a']} × {pair['b']}: span F1 {_fmt(pair['span_f1'])}, "
+                f"kappa {_fmt(pair['kappa'])}, agreement {_fmt(pair['percent_agreement'])}"
+            )
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotations.management.base import organization_from_slug
+from annotations.services import annotations_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Imports claim annotations from a JSONL file, one claim per line. Each line is "
+        "checked against the article's text; a bad line is reported with its number and "
+        "nothing of it is stored, the good lines are imported, and the command exits non-zero."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("file", type=Path, metavar="FILE.jsonl")
+        parser.add_argument("--org", required=True, help="organization slug")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organization = organization_from_slug(options["org"])
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(f"{path}: cannot be read: {exc.strerror}") from None
+        report = annotations_import(organization=organization, data=data, name=str(path))
+        for error in report.errors:
+            self.stderr.write(error)
+        self.stdout.write(
+            f"{report.created} created, {report.unchanged} already present, "
+            f"{len(report.errors)} errors."
+        )
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} line(s) could not be imported.")

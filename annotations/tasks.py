@@ -1,0 +1,99 @@
+"""Celery tasks: thin. They take ids and storage names, load rows, call services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import chord, shared_task
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from annotations import agreement_runs
+from annotations.models import AgreementReport, ArticleAgreement, ImportJob, JobStatus
+from annotations.services import import_job_run
+
+
+@shared_task(acks_late=True)
+def reanchor_version(article_id: int) -> int:
+    """Moves the previous version's claims onto a new version of an article."""
+    from annotations.models import Article
+    from annotations.versions import article_reanchor
+
+    article = Article.objects.select_related("previous_version").get(pk=article_id)
+    return len(article_reanchor(article))
+
+
+@shared_task
+def ping() -> str:
+    """Answers "pong": how a health check knows a worker is listening."""
+    return "pong"
+
+
+@shared_task(acks_late=True)
+def run_import_job(job_id: int) -> dict[str, Any]:
+    """Imports an upload job's files one by one, saving progress after each.
+
+    Safe to run again (a redelivered task): files already imported are
+    skipped by position, and re-importing identical content changes nothing.
+    """
+    job = ImportJob.objects.select_related("collection__organization").get(pk=job_id)
+    if job.is_finished:
+        return {"status": job.status}
+    return import_job_run(job=job)
+
+
+# Agreement ------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def agreement_chunk(report_id: int, article_ids: list[int]) -> dict[str, Any]:
+    """One chunk of a collection run: stores its articles' contributions, returns their sum."""
+    report = AgreementReport.objects.select_related("collection__taxonomy").get(pk=report_id)
+    return agreement_runs.report_chunk(report, article_ids)
+
+
+@shared_task(acks_late=True)
+def agreement_finish(partials: list[dict[str, Any]], report_id: int) -> int:
+    report = AgreementReport.objects.select_related("collection__taxonomy").get(pk=report_id)
+    agreement_runs.report_finish(report, partials)
+    return report_id
+
+
+@shared_task
+def agreement_failed(request: Any, exc: BaseException, traceback: Any, report_id: int) -> None:
+    """Errback: a run whose chunk failed is shown as failed, with the reason."""
+    agreement_runs.report_fail(report_id, f"{exc.__class__.__name__}: {exc}")
+
+
+@shared_task(acks_late=True)
+def agreement_run(report_id: int) -> None:
+    """Fans a collection run out over chunks of articles (a chord) and adds them up."""
+    # Claim the run: a redelivered task finds it started and does nothing.
+    claimed = AgreementReport.objects.filter(
+        pk=report_id, status=JobStatus.PENDING, started_at__isnull=True
+    ).update(status=JobStatus.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return
+    report = AgreementReport.objects.select_related("collection").get(pk=report_id)
+    parts = agreement_runs.chunks(report)
+    if not parts:
+        agreement_runs.report_finish(report, [])
+        return
+    chord(agreement_chunk.s(report_id, ids) for ids in parts)(
+        agreement_finish.s(report_id).on_error(agreement_failed.s(report_id=report_id))
+    )
+
+
+@shared_task(acks_late=True)
+def agreement_refresh(article_id: int) -> None:
+    """Recomputes one article once its claims have stopped changing (debounce)."""
+    last = ArticleAgreement.objects.filter(article_id=article_id).aggregate(
+        last=Max("requested_at")
+    )["last"]
+    quiet = timedelta(seconds=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS)
+    if last and timezone.now() - last < quiet * 0.9:
+        # Another change came in after this task was scheduled; its task will run.
+        return
+    agreement_runs.refresh_article(article_id)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from annotations import adjudication_views, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("articles/<int:pk>/", views.article_reader, name="article-reader"),
+    path("articles/<int:pk>/claims/", views.claim_create, name="claim-create"),
+    path("articles/<int:pk>/submit/", views.assignment_submit, name="assignment-submit"),
+    path("articles/<int:pk>/assign/", views.article_assign, name="article-assign"),
+    path("claims/<int:pk>/edit/", views.claim_edit, name="claim-edit"),
+    path("claims/<int:pk>/", views.claim_update, name="claim-update"),
+    path("claims/<int:pk>/delete/", views.claim_delete, name="claim-delete"),
+    path("claims/<int:pk>/restore/", views.claim_restore, name="claim-restore"),
+    path("assignments/<int:pk>/reopen/", views.assignment_reopen, name="assignment-reopen"),
+    path("collections/<int:pk>/", views.collection_detail, name="collection-detail"),
+    path("collections/<int:pk>/paste/", views.collection_paste, name="collection-paste"),
+    path("collections/<int:pk>/upload/", views.collection_upload, name="collection-upload"),
+    path("collections/<int:pk>/assign/", views.collection_auto_assign, name="collection-assign"),
+    path("collections/<int:pk>/agreement/", views.agreement_dashboard, name="agreement"),
+    path("collections/<int:pk>/agreement/run/", views.agreement_start, name="agreement-run"),
+    path("collections/<int:pk>/agreement/status/", views.agreement_status, name="agreement-status"),
+    path("imports/<int:pk>/", views.import_job_status, name="import-job"),
+    path(
+        "collections/<int:pk>/adjudication/",
+        adjudication_views.adjudication_queue,
+        name="adjudication-queue",
+    ),
+    path("articles/<int:pk>/adjudicate/", adjudication_views.adjudicate, name="adjudicate"),
+    path("verified/<int:pk>/", adjudication_views.verified_claim_detail, name="verified-claim"),
+    path("articles/<int:pk>/changes/", adjudication_views.version_changes, name="version-changes"),
+    path(
+        "verified/<int:pk>/<str:action>/",
+        adjudication_views.verified_claim_action,
+        name="verified-claim-action",
+    ),
+    path(
+        "newsrooms/<slug:slug>/corrections/",
+        adjudication_views.corrections_log,
+        name="corrections-log",
+    ),
+    path("taxonomies/<int:pk>/verdicts.css", views.taxonomy_css, name="taxonomy-css"),
+]

@@ -1,0 +1,310 @@
+"""Adjudication and publishing: reviewers' claims become the newsroom's verified claims.
+
+Writes for verified claims, in the style of services.py: every check before
+any write, one transaction per change, optimistic locking on edits, and every
+change recorded in the claim's history (django-simple-history).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotations.agreement import Span, match_spans
+from annotations.anchoring import SpanError, selector_for
+from annotations.importers import SourceInput
+from annotations.models import (
+    Article,
+    ClaimAnnotation,
+    Correction,
+    CorrectionKind,
+    Lineage,
+    VerdictLabel,
+    VerifiedClaim,
+    VerifiedSource,
+    VerifiedStatus,
+)
+from annotations.services import _validate_sources, require_editor
+
+# Google's ClaimReview guidance: the claim as reviewed should be short.
+CLAIM_REVIEWED_HINT = 75
+CLAIM_REVIEWED_MAX = 2000
+
+
+@dataclass
+class AdjudicationUnit:
+    """Reviewers' claims on the same passage, side by side."""
+
+    index: int
+    start: int
+    end: int
+    claims: list[ClaimAnnotation]
+    verified: VerifiedClaim | None = None
+    sources: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if len(self.claims) < 2:
+            return "single"
+        verdicts = {c.verdict_id for c in self.claims}
+        return "unanimous" if len(verdicts) == 1 and None not in verdicts else "disputed"
+
+
+def adjudication_units(article: Article, threshold: float | None = None) -> list[AdjudicationUnit]:
+    """Every reviewer's claims on an article, matched into units as the agreement engine does."""
+    claims = list(
+        ClaimAnnotation.objects.filter(article=article)
+        .select_related("verdict", "reviewer")
+        .prefetch_related("sources")
+        .order_by("start", "end", "id")
+    )
+    by_id = {c.pk: c for c in claims}
+    matching = match_spans(
+        [Span(c.pk, c.reviewer_id, c.start, c.end, c.verdict_id, c.rating) for c in claims],
+        threshold=threshold if threshold is not None else article.collection.iou_threshold,
+    )
+    units: list[AdjudicationUnit] = []
+    for unit in sorted(matching.units, key=lambda u: (u.start, u.end)):
+        members = [
+            by_id[span.id] for _, span in sorted(unit.spans.items(), key=lambda kv: str(kv[0]))
+        ]
+        members.sort(key=lambda c: c.reviewer.username)
+        units.append(AdjudicationUnit(len(units), unit.start, unit.end, members))
+    verified = list(article.verified_claims.all())
+    for item in units:
+        item.verified = next(
+            (v for v in verified if v.start < item.end and item.start < v.end), None
+        )
+        seen: set[str] = set()
+        for claim in item.claims:
+            for source in claim.sources.all():
+                if source.url not in seen:
+                    seen.add(source.url)
+                    item.sources.append((source.pk, source.url, source.title, source.stance))
+    return units
+
+
+class VerifiedConflict(Exception):
+    """The verified claim changed since the editor loaded it."""
+
+    def __init__(self, current: VerifiedClaim) -> None:
+        super().__init__(f"Verified claim {current.pk} is at version {current.version}.")
+        self.current = current
+
+
+def _lineage(
+    annotations: Sequence[ClaimAnnotation], verdict: VerdictLabel, start: int, end: int
+) -> str:
+    reviewers = {a.reviewer_id for a in annotations}
+    if len(reviewers) < 2:
+        return Lineage.SINGLE_REVIEWER
+    same = all(a.verdict_id == verdict.pk and (a.start, a.end) == (start, end) for a in annotations)
+    return Lineage.UNANIMOUS if same else Lineage.ADJUDICATED
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What an editor settles for one claim."""
+
+    start: int
+    end: int
+    claim_reviewed: str
+    verdict: VerdictLabel | None
+    rating: int | None = None
+    summary: str = ""
+    claimant: str = ""
+    claim_date: date | None = None
+    sources: Sequence[SourceInput] = ()
+    annotation_ids: Sequence[int] = ()
+
+
+def _check(article: Article, judgement: Judgement, errors: dict[str, str]) -> None:
+    taxonomy = article.collection.taxonomy
+    try:
+        selector_for(article.text, judgement.start, judgement.end)
+    except SpanError as exc:
+        errors[exc.field] = str(exc)
+    if judgement.verdict is None:
+        errors["verdict"] = "A verified claim needs a verdict."
+    elif judgement.verdict.taxonomy_id != taxonomy.pk:
+        errors["verdict"] = f"“{judgement.verdict.name}” is not a verdict of this collection."
+    rating = judgement.rating
+    if rating is not None and not taxonomy.worst_rating <= rating <= taxonomy.best_rating:
+        errors["rating"] = (
+            f"Rating {rating} is outside {taxonomy.worst_rating}–{taxonomy.best_rating}."
+        )
+    text = judgement.claim_reviewed.strip()
+    if not text:
+        errors["claim_reviewed"] = "Write the claim as reviewed."
+    elif len(text) > CLAIM_REVIEWED_MAX:
+        errors["claim_reviewed"] = f"Longer than {CLAIM_REVIEWED_MAX} characters."
+    _validate_sources(judgement.sources, errors)
+
+
+def verified_claim_save(
+    *,
+    article: Article,
+    editor: User,
+    judgement: Judgement,
+    claim: VerifiedClaim | None = None,
+    expected_version: int | None = None,
+) -> VerifiedClaim:
+    """Creates a verified claim from an adjudication, or edits a draft."""
+    require_editor(editor, article.organization_id)
+    errors: dict[str, str] = {}
+    _check(article, judgement, errors)
+    annotations = list(
+        ClaimAnnotation.objects.filter(article=article, pk__in=judgement.annotation_ids)
+    )
+    if len(annotations) != len(set(judgement.annotation_ids)):
+        errors["annotations"] = "Some of these reviewers' claims are not on this article."
+    if claim is not None and claim.status != VerifiedStatus.DRAFT:
+        errors["__all__"] = "A published claim changes only through a correction."
+    if errors:
+        raise ValidationError(errors)
+    assert judgement.verdict is not None
+    selector = selector_for(article.text, judgement.start, judgement.end)
+    try:
+        with transaction.atomic():
+            if claim is None:
+                current = VerifiedClaim(organization_id=article.organization_id, article=article)
+            else:
+                current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
+                if expected_version is not None and current.version != expected_version:
+                    raise VerifiedConflict(current)
+                current.version += 1
+            current.start, current.end = selector.start, selector.end
+            current.quote, current.prefix, current.suffix = (
+                selector.exact,
+                selector.prefix,
+                selector.suffix,
+            )
+            current.claim_reviewed = judgement.claim_reviewed.strip()
+            current.claimant = judgement.claimant.strip()
+            current.claim_date = judgement.claim_date
+            current.verdict = judgement.verdict
+            current.rating = judgement.rating
+            current.summary = judgement.summary.strip()
+            current.lineage = _lineage(annotations, judgement.verdict, selector.start, selector.end)
+            current.editor = editor
+            current._history_user = editor  # type: ignore[attr-defined]
+            current.save()
+            current.annotations.set(annotations)
+            _store_sources(current, judgement.sources)
+    except IntegrityError:
+        raise ValidationError(
+            {"start": "This passage already has a verified claim; edit that one."}
+        ) from None
+    return current
+
+
+def _store_sources(claim: VerifiedClaim, sources: Sequence[SourceInput]) -> None:
+    VerifiedSource.objects.filter(claim=claim).delete()
+    VerifiedSource.objects.bulk_create(
+        VerifiedSource(
+            claim=claim,
+            order=i,
+            url=s.url,
+            title=s.title,
+            publisher=s.publisher,
+            quote=s.quote,
+            stance=s.stance,
+            confidential=s.confidential,
+        )
+        for i, s in enumerate(sources)
+    )
+
+
+def independent_sources(claim: VerifiedClaim) -> int:
+    """Sources from different websites: two pages of one site count once."""
+    return len({urlsplit(s.url).hostname for s in claim.sources.all()})
+
+
+def verified_publish(*, claim: VerifiedClaim, editor: User) -> VerifiedClaim:
+    require_editor(editor, claim.organization_id)
+    if claim.status != VerifiedStatus.DRAFT:
+        return claim
+    needed = claim.article.collection.min_sources
+    have = independent_sources(claim)
+    if have < needed:
+        raise ValidationError(
+            {"sources": f"Publishing needs {needed} independent source(s); this claim has {have}."}
+        )
+    with transaction.atomic():
+        current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
+        current.status = VerifiedStatus.PUBLISHED
+        current.published_at = timezone.now()
+        current.version += 1
+        current._history_user = editor  # type: ignore[attr-defined]
+        current.save()
+    return current
+
+
+def verified_correct(
+    *,
+    claim: VerifiedClaim,
+    editor: User,
+    note: str,
+    judgement: Judgement,
+    expected_version: int | None = None,
+) -> VerifiedClaim:
+    """Changes a published claim, with a public note in the corrections log."""
+    require_editor(editor, claim.organization_id)
+    errors: dict[str, str] = {}
+    if claim.status not in {VerifiedStatus.PUBLISHED, VerifiedStatus.CORRECTED}:
+        errors["__all__"] = "Only a published claim can be corrected."
+    if not note.strip():
+        errors["note"] = "A correction needs a public note saying what changed and why."
+    _check(claim.article, judgement, errors)
+    if errors:
+        raise ValidationError(errors)
+    assert judgement.verdict is not None
+    with transaction.atomic():
+        current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise VerifiedConflict(current)
+        current.claim_reviewed = judgement.claim_reviewed.strip()
+        current.verdict = judgement.verdict
+        current.rating = judgement.rating
+        current.summary = judgement.summary.strip()
+        current.claimant = judgement.claimant.strip()
+        current.claim_date = judgement.claim_date
+        current.status = VerifiedStatus.CORRECTED
+        current.public_note = note.strip()
+        current.version += 1
+        current._history_user = editor  # type: ignore[attr-defined]
+        current.save()
+        _store_sources(current, judgement.sources)
+        Correction.objects.create(
+            claim=current, kind=CorrectionKind.CORRECTION, note=note.strip(), editor=editor
+        )
+    return current
+
+
+def verified_retract(*, claim: VerifiedClaim, editor: User, note: str) -> VerifiedClaim:
+    """Withdraws a published claim; it stays visible, marked retracted."""
+    require_editor(editor, claim.organization_id)
+    if claim.status == VerifiedStatus.DRAFT:
+        raise ValidationError({"__all__": "A draft is not public; edit or delete it instead."})
+    if claim.status == VerifiedStatus.RETRACTED:
+        return claim
+    if not note.strip():
+        raise ValidationError({"note": "A retraction needs a public note saying why."})
+    with transaction.atomic():
+        current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
+        current.status = VerifiedStatus.RETRACTED
+        current.public_note = note.strip()
+        current.version += 1
+        current._history_user = editor  # type: ignore[attr-defined]
+        current.save()
+        Correction.objects.create(
+            claim=current, kind=CorrectionKind.RETRACTION, note=note.strip(), editor=editor
+        )
+    return current

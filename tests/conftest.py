@@ -1,0 +1,85 @@
+"""Shared people and places.
+
+Two newsrooms. At the Daily Planet: alice and carol are reviewers, bob is the
+editor. Eve is a reviewer at the Rival Gazette and must never see anything of
+the Daily Planet's (a 404, never its data).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from annotations.models import Collection, Organization, Role
+from annotations.services import collection_ensure, member_create
+from tests.factories import ArticleFactory, OrganizationFactory
+from tests.worker import celery_worker, wait_until_idle, worker_media  # noqa: F401
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    # Before the test's fixtures (and its database) are torn down: let the
+    # real worker finish what this test gave it.
+    wait_until_idle()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs a third of a second per user; the tests are about who
+    # may do what, not about PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def planet(db):
+    return OrganizationFactory(slug="planet", name="Daily Planet")
+
+
+@pytest.fixture
+def gazette(db):
+    return OrganizationFactory(slug="gazette", name="Rival Gazette")
+
+
+def _member(organization: Organization, username: str, role: str):
+    return member_create(
+        organization=organization, username=username, role=role, password=PASSWORD
+    ).membership.user
+
+
+@pytest.fixture
+def alice(planet):
+    return _member(planet, "alice", Role.REVIEWER)
+
+
+@pytest.fixture
+def carol(planet):
+    return _member(planet, "carol", Role.REVIEWER)
+
+
+@pytest.fixture
+def bob(planet):
+    return _member(planet, "bob", Role.EDITOR)
+
+
+@pytest.fixture
+def eve(gazette):
+    return _member(gazette, "eve", Role.REVIEWER)
+
+
+@pytest.fixture
+def desk(planet) -> Collection:
+    """The Daily Planet's politics desk: blind review, two reviewers per article."""
+    collection, _ = collection_ensure(organization=planet, slug="politics", name="Politics desk")
+    return collection
+
+
+@pytest.fixture
+def article(desk):
+    return ArticleFactory(collection=desk, url="https://news.example/minister")
+
+
+def login(client: Client, user) -> Client:
+    assert client.login(username=user.get_username(), password=PASSWORD)
+    return client
