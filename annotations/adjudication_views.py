@@ -22,6 +22,7 @@ from annotations.models import (
     Source,
     VerdictLabel,
     VerifiedClaim,
+    VerifiedSource,
     VerifiedStatus,
 )
 from annotations.services import describe_error, require_editor
@@ -118,16 +119,31 @@ def _judgement_from_post(
         rating = _int(request.POST.get("rating")) or (chosen.rating if chosen else None)
     source_ids = [_id(v) for v in request.POST.getlist("sources")]
     sources = [
-        SourceInput(
-            url=s.url,
-            title=s.title,
-            publisher=s.publisher,
-            quote=s.quote,
-            stance=s.stance,
-            confidential=s.confidential,
-        )
+        _source_input(s)
         for s in Source.objects.filter(pk__in=source_ids, claim__in=unit_claims).order_by("pk")
     ]
+    summary = request.POST.get("summary", "")
+    if request.POST.get("reuse"):
+        # A claim checked before: its verdict, rating and sources, in one click.
+        earlier = get_object_or_404(
+            VerifiedClaim.objects.filter(organization_id=article.organization_id).select_related(
+                "verdict"
+            ),
+            pk=_id(request.POST["reuse"]),
+        )
+        verdict = verification.verdict_in(article.collection.taxonomy, earlier.verdict)
+        if verdict is None:
+            raise ValidationError(
+                {
+                    "verdict": f"“{earlier.verdict.name}” is not a verdict of this collection; "
+                    "choose one by hand."
+                }
+            )
+        rating = earlier.rating if earlier.rating is not None else verdict.rating
+        reused = [_source_input(s) for s in earlier.sources.order_by("order", "pk")]
+        known = {s.url for s in reused}
+        sources = reused + [s for s in sources if s.url not in known]
+        summary = summary.strip() or earlier.summary
     start = span_from.start if span_from else -1
     end = span_from.end if span_from else -1
     claim_date = None
@@ -142,11 +158,22 @@ def _judgement_from_post(
         claim_reviewed=request.POST.get("claim_reviewed", ""),
         verdict=verdict,
         rating=rating,
-        summary=request.POST.get("summary", ""),
+        summary=summary,
         claimant=request.POST.get("claimant", ""),
         claim_date=claim_date,
         sources=sources,
         annotation_ids=[c.pk for c in unit_claims],
+    )
+
+
+def _source_input(source: Source | VerifiedSource) -> SourceInput:
+    return SourceInput(
+        url=source.url,
+        title=source.title,
+        publisher=source.publisher,
+        quote=source.quote,
+        stance=source.stance,
+        confidential=source.confidential,
     )
 
 
@@ -157,6 +184,38 @@ def _int(value: str | None) -> int | None:
 def _id(value: str | None) -> int:
     """A posted id; 0, which matches nothing, when it is missing or not a number."""
     return _int(value) or 0
+
+
+def _unit_form(unit: verification.AdjudicationUnit, posted: Any) -> dict[str, Any]:
+    """What a unit's form shows: the stored claim, or what the editor posted before an error."""
+    verified = unit.verified
+    first = unit.claims[0]
+    values: dict[str, Any] = {
+        "version": verified.version if verified else 0,
+        "span_from": str(first.pk),
+        "verdict_from": str(first.pk) if first.verdict_id else "own",
+        "own_verdict": "",
+        "claim_reviewed": verified.claim_reviewed if verified else first.quote,
+        "summary": verified.summary if verified else "",
+        "claimant": verified.claimant if verified else "",
+        "claim_date": verified.claim_date.isoformat() if verified and verified.claim_date else "",
+        "rating": "",
+        "sources": {str(pk) for pk, *_ in unit.sources},
+    }
+    if posted is not None:
+        for key in (
+            "span_from",
+            "verdict_from",
+            "own_verdict",
+            "claim_reviewed",
+            "summary",
+            "claimant",
+            "claim_date",
+            "rating",
+        ):
+            values[key] = posted.get(key, values[key])
+        values["sources"] = set(posted.getlist("sources"))
+    return values
 
 
 @require_http_methods(["GET", "POST"])
@@ -171,26 +230,42 @@ def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         if unit is None:
             messages.error(request, "That unit changed; here is the article as it is now.")
             return redirect("adjudicate", pk=article.pk)
+        # The version the editor's page showed; 0 when it showed no verified claim.
+        expected = _int(request.POST.get("version"))
         try:
+            if unit.verified and unit.verified.status != VerifiedStatus.DRAFT:
+                raise ValidationError(
+                    "This unit's verified claim is published: change it through a correction "
+                    "on its page."
+                )
+            if unit.verified and expected == 0:
+                # Another editor saved this unit after this page was loaded.
+                raise verification.VerifiedConflict(unit.verified)
             judgement = _judgement_from_post(request, article, unit.claims)
             claim = verification.verified_claim_save(
                 article=article,
                 editor=request.user,
                 judgement=judgement,
-                claim=unit.verified if unit.verified and unit.verified.status == "draft" else None,
-                expected_version=_int(request.POST.get("version")),
+                claim=unit.verified,
+                expected_version=expected,
             )
         except verification.VerifiedConflict as conflict:
+            newer = conflict.current
             errors[unit.index] = (
-                f"Another editor saved this claim meanwhile (version {conflict.current.version}, "
-                f"“{conflict.current.claim_reviewed[:80]}”). Nothing was overwritten; "
-                "review theirs below and save again to replace it."
+                f"{newer.editor.get_username()} saved this claim meanwhile (version "
+                f"{newer.version}): “{newer.claim_reviewed[:120]}”, {newer.verdict.name}. "
+                "Nothing was overwritten. Your choices are still in the form: save again to "
+                "replace theirs, or reload to keep it."
             )
+            # The page shows the claim as it is now, and the version to replace.
+            units = verification.adjudication_units(article)
         except ValidationError as exc:
             errors[unit.index] = describe_error(exc)
         else:
             messages.success(request, f"Verified claim saved as a draft: “{claim}”.")
             return redirect(f"{request.path}#unit-{unit.index}")
+    for item in units:
+        item.form = _unit_form(item, request.POST if item.index in errors else None)
     return render(
         request,
         "annotations/adjudicate.html",
@@ -274,17 +349,7 @@ def verified_claim_action(request: HtmxHttpRequest, pk: int, action: str) -> Htt
                     summary=request.POST.get("summary", claim.summary),
                     claimant=claim.claimant,
                     claim_date=claim.claim_date,
-                    sources=[
-                        SourceInput(
-                            url=s.url,
-                            title=s.title,
-                            publisher=s.publisher,
-                            quote=s.quote,
-                            stance=s.stance,
-                            confidential=s.confidential,
-                        )
-                        for s in claim.sources.all()
-                    ],
+                    sources=[_source_input(s) for s in claim.sources.all()],
                 ),
             )
             messages.success(request, "Corrected; the note is in the corrections log.")

@@ -4,12 +4,13 @@ The arithmetic lives in the pure `annotations.agreement` package; this module
 loads claims, turns each article into a contribution (plain JSON: counts and
 matrices that add up), adds contributions together and writes the report
 document. A Celery run fans out over chunks of articles and adds the chunks'
-partial sums; a changed claim recomputes one article's contribution and adds
-the stored contributions again, without a full run.
+partial sums; a changed claim recomputes one article's contribution and swaps
+it into the report's stored sums, without a full run.
 """
 
 from __future__ import annotations
 
+import base64
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -226,10 +227,11 @@ def empty_partial() -> Partial:
 
 
 def _add_matrix(target: dict[str, Any], key: str, matrix: list[list[int]], sign: int = 1) -> None:
+    counts = np.asarray(matrix, dtype=np.int64)
     if key in target:
-        target[key] = (np.asarray(target[key]) + sign * np.asarray(matrix)).tolist()
+        target[key] = (np.asarray(target[key]) + sign * counts).tolist()
     else:
-        target[key] = (sign * np.asarray(matrix)).tolist()
+        target[key] = (sign * counts).tolist()
 
 
 def add(partial: Partial, item: dict[str, Any], sign: int = 1) -> Partial:
@@ -249,6 +251,11 @@ def add(partial: Partial, item: dict[str, Any], sign: int = 1) -> Partial:
         ]
     article = str(item["article"])
     for field in ("verdict_counts", "rating_counts"):
+        if _is_packed(partial[field]):
+            partial[field] = _swap_packed(
+                partial[field], item["article"], item[field] if sign > 0 else []
+            )
+            continue
         partial[field].pop(article, None)
         if sign > 0 and item[field]:
             partial[field][article] = item[field]
@@ -297,13 +304,88 @@ def merge(partials: Iterable[Partial]) -> Partial:
     return total
 
 
+# Stored sums ---------------------------------------------------------------------------
+#
+# A report keeps its sums (AgreementReport.totals) so that a changed claim only
+# swaps its article's part. Most of their bulk is the unit rows (a row of
+# value counts per pairable unit, per article: the bootstrap resamples units);
+# stored as JSON lists they would take a second to read back and write again
+# on 100,000 units. They are kept packed instead: the rows as one int32 array
+# and the article id of each row as another, both sorted by article, base64 in
+# the JSON. Partials that travel between tasks keep the plain JSON form.
+
+
+def _is_packed(value: Any) -> bool:
+    return isinstance(value, dict) and "packed" in value
+
+
+def _encode(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<i4").tobytes()).decode("ascii")
+
+
+def _decode(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<i4").astype(np.int64)
+
+
+def _unpack(value: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    width = int(value["width"])
+    return _decode(value["ids"]), _decode(value["rows"]).reshape(-1, width)
+
+
+def _pack_arrays(ids: np.ndarray, rows: np.ndarray, width: int) -> dict[str, Any]:
+    return {"packed": 1, "width": width, "ids": _encode(ids), "rows": _encode(rows)}
+
+
+def _unit_rows(value: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(article id per row, rows): every article's unit rows in article order.
+
+    Article order, so that a seeded bootstrap gives the same interval however
+    the sums were reached.
+    """
+    if _is_packed(value):
+        return _unpack(value)
+    keys = sorted(value, key=int)
+    rows = np.asarray([row for key in keys for row in value[key]], dtype=np.int64).reshape(
+        -1, width
+    )
+    ids = np.repeat(
+        np.asarray([int(k) for k in keys], dtype=np.int64),
+        [len(value[k]) for k in keys],
+    )
+    return ids, rows
+
+
+def _swap_packed(value: dict[str, Any], article: int, rows: list[list[int]]) -> dict[str, Any]:
+    """Packed unit rows with one article's rows replaced (none: taken out)."""
+    width = int(value["width"])
+    ids, current = _unpack(value)
+    keep = ids != article
+    ids, current = ids[keep], current[keep]
+    if rows:
+        new = np.asarray(rows, dtype=np.int64).reshape(-1, width)
+        at = int(np.searchsorted(ids, article))
+        ids = np.concatenate([ids[:at], np.full(len(new), article, dtype=np.int64), ids[at:]])
+        current = np.concatenate([current[:at], new, current[at:]])
+    return _pack_arrays(ids, current, width)
+
+
+def pack(total: Partial, scale: Scale) -> Partial:
+    """The sums as a report stores them."""
+    packed = dict(total)
+    for field, width in (
+        ("verdict_counts", len(scale.verdicts)),
+        ("rating_counts", len(scale.ratings)),
+    ):
+        packed[field] = _pack_arrays(*_unit_rows(total[field], width), width)
+    return packed | {"scale": scale.key}
+
+
 # The report document ------------------------------------------------------------------
 
 
-def _stack(rows_by_article: dict[str, list[list[int]]], width: int) -> np.ndarray:
+def _stack(value: Any, width: int) -> np.ndarray:
     """Every article's unit rows, in article order, so a seeded bootstrap is repeatable."""
-    rows = [row for key in sorted(rows_by_article, key=int) for row in rows_by_article[key]]
-    return np.asarray(rows, dtype=np.int64).reshape(-1, width)
+    return _unit_rows(value, width)[1]
 
 
 def _alpha(counts: np.ndarray, metric: str) -> dict[str, Any]:
@@ -495,7 +577,7 @@ def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> Agree
     scale = Scale.of(collection)
     total = merge(partials)
     # Kept, so that a changed claim only swaps its article's part of the sums.
-    report.totals = total | {"scale": scale.key}
+    report.totals = pack(total, scale)
     report.results = summarize(
         total,
         scale=scale,
@@ -541,8 +623,10 @@ def report_run_here(report: AgreementReport, chunk_size: int = CHUNK_SIZE) -> Ag
 
 
 def latest_report(collection: Collection) -> AgreementReport | None:
+    """The last finished report, without its stored sums (only a refresh needs them)."""
     return (
         AgreementReport.objects.filter(collection=collection, status=JobStatus.DONE)
+        .defer("totals")
         .order_by("-finished_at", "-pk")
         .first()
     )
@@ -554,15 +638,22 @@ def refresh_article(article_id: int) -> AgreementReport | None:
 
     article = Article.objects.select_related("collection__taxonomy").get(pk=article_id)
     collection = article.collection
-    report = latest_report(collection)
-    if report is None:
+    # Only which report and how it matched: its stored documents are large, and
+    # are read once, below, under the lock.
+    latest = (
+        AgreementReport.objects.filter(collection=collection, status=JobStatus.DONE)
+        .order_by("-finished_at", "-pk")
+        .values("pk", "match_mode", "iou_threshold")
+        .first()
+    )
+    if latest is None:
         # Nothing to refresh yet: the first run computes every article.
         return None
-    mode, threshold = report.match_mode, report.iou_threshold
+    mode, threshold = latest["match_mode"], latest["iou_threshold"]
     scale = Scale.of(collection)
     with transaction.atomic():
-        # One refresh at a time per report.
-        report = AgreementReport.objects.select_for_update().get(pk=report.pk)
+        # One refresh at a time per report; its old results are replaced, not read.
+        report = AgreementReport.objects.select_for_update().defer("results").get(pk=latest["pk"])
         old = (
             ArticleAgreement.objects.filter(
                 article_id=article_id, match_mode=mode, iou_threshold=threshold
@@ -587,7 +678,7 @@ def refresh_article(article_id: int) -> AgreementReport | None:
                 add(total, new)
         else:
             total = _add_up_stored(collection, mode, threshold, scale)
-        report.totals = total | {"scale": scale.key}
+        report.totals = pack(total, scale)
         report.results = summarize(
             total,
             scale=scale,

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("articles/<int:pk>/", views.article_reader, name="article-reader"),
     path("articles/<int:pk>/claims/", views.claim_create, name="claim-create"),
+    path("articles/<int:pk>/similar/", views.similar_claims, name="similar-claims"),
     path("articles/<int:pk>/submit/", views.assignment_submit, name="assignment-submit"),
     path("articles/<int:pk>/assign/", views.article_assign, name="article-assign"),
     path("claims/<int:pk>/edit/", views.claim_edit, name="claim-edit"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
@@ -26,12 +27,14 @@ from annotations.models import (
     Correction,
     CorrectionKind,
     Lineage,
+    Taxonomy,
     VerdictLabel,
     VerifiedClaim,
     VerifiedSource,
     VerifiedStatus,
 )
 from annotations.services import _validate_sources, require_editor
+from annotations.similar import Suggestion, similar_claims_many
 
 # Google's ClaimReview guidance: the claim as reviewed should be short.
 CLAIM_REVIEWED_HINT = 75
@@ -48,6 +51,15 @@ class AdjudicationUnit:
     claims: list[ClaimAnnotation]
     verified: VerifiedClaim | None = None
     sources: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # The newsroom's earlier verified claims worded like this one.
+    suggestions: list[Suggestion] = field(default_factory=list)
+    # What its form shows (adjudication_views._unit_form).
+    form: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """What the unit claims, in the words similar claims are looked up by."""
+        return self.verified.claim_reviewed if self.verified else self.claims[0].quote
 
     @property
     def status(self) -> str:
@@ -88,6 +100,13 @@ def adjudication_units(article: Article, threshold: float | None = None) -> list
                 if source.url not in seen:
                     seen.add(source.url)
                     item.sources.append((source.pk, source.url, source.title, source.stance))
+    found = similar_claims_many(
+        organization_id=article.organization_id,
+        texts=[u.text for u in units],
+        exclude_claims=[[u.verified.pk] if u.verified else [] for u in units],
+    )
+    for item, suggestions in zip(units, found, strict=True):
+        item.suggestions = suggestions
     return units
 
 
@@ -123,6 +142,13 @@ class Judgement:
     claim_date: date | None = None
     sources: Sequence[SourceInput] = ()
     annotation_ids: Sequence[int] = ()
+
+
+def verdict_in(taxonomy: Taxonomy, verdict: VerdictLabel) -> VerdictLabel | None:
+    """The same verdict in another collection's taxonomy: itself, or the label with its slug."""
+    if verdict.taxonomy_id == taxonomy.pk:
+        return verdict
+    return VerdictLabel.objects.filter(taxonomy=taxonomy, slug=verdict.slug).first()
 
 
 def _check(article: Article, judgement: Judgement, errors: dict[str, str]) -> None:
@@ -199,6 +225,12 @@ def verified_claim_save(
             current.annotations.set(annotations)
             _store_sources(current, judgement.sources)
     except IntegrityError:
+        existing = VerifiedClaim.objects.filter(
+            article=article, start=selector.start, end=selector.end
+        ).first()
+        if claim is None and existing is not None:
+            # Two editors settled the same passage at once: the first one stands.
+            raise VerifiedConflict(existing) from None
         raise ValidationError(
             {"start": "This passage already has a verified claim; edit that one."}
         ) from None

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from annotations import agreement_runs, charts, selectors, services
+from annotations import agreement_runs, charts, selectors, services, similar, verification
 from annotations.forms import AutoAssignForm, ClaimForm, PasteArticleForm, UploadArticlesForm
 from annotations.highlights import paragraphs_touching
 from annotations.importers import ArticleInput
@@ -44,6 +45,9 @@ from annotations.models import (
     Stance,
     Taxonomy,
     VerdictLabel,
+    VerifiedClaim,
+    VerifiedSource,
+    VerifiedStatus,
 )
 from annotations.rendering import (
     ClaimListView,
@@ -224,6 +228,26 @@ def _context(reader: Reader, **extra: Any) -> dict[str, Any]:
     return context
 
 
+def _published(access: Access) -> list[VerifiedClaim] | None:
+    """The article's published verified claims, for those who may see them now.
+
+    Editors always; a reviewer once their own assignment is submitted, so that
+    the desk's verdicts cannot steer a review still in progress.
+    """
+    assignment = access.assignment
+    if not access.membership.can_edit and (
+        assignment is not None and assignment.status != AssignmentStatus.SUBMITTED
+    ):
+        return None
+    return list(
+        VerifiedClaim.objects.filter(article=access.article)
+        .exclude(status=VerifiedStatus.DRAFT)
+        .select_related("verdict")
+        .prefetch_related(Prefetch("sources", VerifiedSource.objects.order_by("order", "pk")))
+        .order_by("start", "end")
+    )
+
+
 @require_GET
 @login_required
 def article_reader(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -236,8 +260,53 @@ def article_reader(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             reader,
             paragraphs=render_text(article.text, reader.looks()),
             form=_claim_form(reader),
+            published=_published(reader.access),
         ),
     )
+
+
+@require_GET
+@login_required
+def similar_claims(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Claims checked before, for the claim form: the newsroom's verified claims worded alike."""
+    access = _access(request, _article(request, pk))
+    taxonomy = access.article.collection.taxonomy
+    editor = access.membership.can_edit
+    suggestions = similar.similar_claims(
+        organization_id=access.article.organization_id,
+        text=request.GET.get("q", ""),
+        # Drafts are the desk's work in progress; this article's own verdicts
+        # wait until the reviewer has submitted (see _published).
+        public_only=not editor,
+        exclude_articles=[] if _published(access) is not None else [access.article.pk],
+    )
+    rows = []
+    for suggestion in suggestions:
+        earlier = suggestion.claim
+        verdict = verification.verdict_in(taxonomy, earlier.verdict)
+        rows.append(
+            {
+                "suggestion": suggestion,
+                "verdict": verdict,
+                "reuse_id": f"reuse-{earlier.pk}",
+                "reuse": {
+                    "verdict": verdict.pk if verdict else None,
+                    "rating": earlier.rating,
+                    "sources": [
+                        {
+                            "url": s.url,
+                            "title": s.title,
+                            "publisher": s.publisher,
+                            "quote": s.quote,
+                            "stance": s.stance,
+                            "visibility": "confidential" if s.confidential else "public",
+                        }
+                        for s in earlier.sources.all()
+                    ],
+                },
+            }
+        )
+    return render(request, "annotations/similar_claims.html", {"rows": rows})
 
 
 def _changed(

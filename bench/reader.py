@@ -286,7 +286,7 @@ def build(seed: int, total_words: int, reviewers: int, claims: int) -> Fixture:
     from annotations.text import paragraph_spans
 
     started = time.perf_counter()
-    rng = random.Random(seed)  # noqa: S311  (benchmark data, not secrets)
+    rng = random.Random(seed)
     organization = services.organization_create(slug="bench", name="Benchmark Desk")
     # Nobody types a password: the benchmark logs its users in by session.
     editor = services.member_create(
@@ -531,7 +531,7 @@ def measure_save(fx: Fixture, runs: int, seed: int) -> dict[str, Any]:
     reviewer = fx.reviewers[0]
     client = Client()
     client.force_login(reviewer)
-    rng = random.Random(seed + 1)  # noqa: S311
+    rng = random.Random(seed + 1)
     text = fx.article_full.text
     words = [(m.start(), m.end()) for m in WORD.finditer(text)]
     own_claims = ClaimAnnotation.objects.filter(article=fx.article_full, reviewer=reviewer)

@@ -7,10 +7,13 @@ the Daily Planet's (a 404, never its data).
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.test import Client
 
-from annotations.models import Collection, Organization, Role
+from annotations.models import Article, Collection, Organization, Role
 from annotations.services import collection_ensure, member_create
 from tests.factories import ArticleFactory, OrganizationFactory
 from tests.worker import celery_worker, wait_until_idle, worker_media  # noqa: F401
@@ -78,6 +81,19 @@ def desk(planet) -> Collection:
 @pytest.fixture
 def article(desk):
     return ArticleFactory(collection=desk, url="https://news.example/minister")
+
+
+@pytest.fixture
+def demo(db) -> Article:
+    """The demo newsroom, as `manage.py demo` loads it: the Walikale article."""
+    call_command("demo", stdout=StringIO())
+    return Article.objects.get(organization__slug="demo")
+
+
+def demo_login(client: Client, username: str) -> Client:
+    """Logs a demo user in with their demo password."""
+    assert client.login(username=username, password=f"walikale-{username}")
+    return client
 
 
 def login(client: Client, user) -> Client:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from annotations import agreement_runs
 from annotations.models import AgreementReport, ClaimAnnotation, JobStatus, VerdictLabel
-from annotations.services import assignment_ensure, claim_create, claim_update
+from annotations.services import assignment_ensure, claim_create, claim_delete, claim_update
 from tests.conftest import login
 from tests.factories import ArticleFactory
 
@@ -191,6 +191,23 @@ def test_a_changed_claim_refreshes_the_collections_figures(
     assert report.results["verdict"]["percent_agreement"] > before
     assert report.refreshed_at > report.finished_at
     # Swapping each changed article's part of the sums gives exactly what a full run gives.
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert full.results == report.results
+
+
+@in_process
+def test_an_article_emptied_of_claims_leaves_the_figures_as_a_full_run_would(
+    desk, alice, bob, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, bob], articles=4)
+    report = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    emptied = desk.articles.order_by("pk")[1]
+    units_before = report.results["units"]
+    with django_capture_on_commit_callbacks(execute=True):
+        for claim in ClaimAnnotation.objects.filter(article=emptied):
+            claim_delete(claim=claim, user=claim.reviewer)
+    report.refresh_from_db()
+    assert report.results["units"] < units_before
     full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert full.results == report.results
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 
 from annotations import verification
 from annotations.importers import SourceInput
 from annotations.models import (
-    Article,
     ClaimAnnotation,
     Correction,
     VerdictLabel,
@@ -20,12 +16,6 @@ from annotations.models import (
 )
 from annotations.services import member_create
 from tests.conftest import login
-
-
-@pytest.fixture
-def demo(db) -> Article:
-    call_command("demo", stdout=StringIO())
-    return Article.objects.get(organization__slug="demo")
 
 
 def editor():
@@ -231,3 +221,36 @@ def test_claim_annotation_edits_are_recorded_too(demo):
     last = claim.history.order_by("-history_date").first()
     assert last.history_user == reviewer
     assert last.note == "Changed my mind"
+
+
+def test_an_editor_whose_page_is_stale_gets_a_conflict_and_keeps_their_wording(client, demo):
+    from django.test import Client
+
+    VerifiedClaim.objects.filter(quote="give peace a chance").delete()
+    member_create(
+        organization=demo.organization, username="perry", role="editor", password="pw-perry"
+    )
+    perry = Client()
+    assert perry.login(username="perry", password="pw-perry")
+    client.login(username="editor", password="walikale-editor")
+    url = reverse("adjudicate", args=[demo.pk])
+    unit = next(
+        u for u in client.get(url).context["units"] if u.claims[0].quote == "give peace a chance"
+    )
+    form = {
+        "unit": unit.index,
+        "version": 0,  # the editor's page showed no verified claim
+        "span_from": unit.claims[0].pk,
+        "verdict_from": unit.claims[0].pk,
+    }
+    assert perry.post(url, form | {"claim_reviewed": "Perry's wording"}).status_code == 302
+
+    stale = client.post(url, form | {"claim_reviewed": "The editor's wording"})
+
+    assert stale.status_code == 422
+    assert "perry saved this claim meanwhile" in stale.text
+    assert "Perry&#x27;s wording" in stale.text
+    assert "The editor&#x27;s wording</textarea>" in stale.text
+    assert (
+        VerifiedClaim.objects.get(quote="give peace a chance").claim_reviewed == "Perry's wording"
+    )

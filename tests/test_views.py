@@ -1,26 +1,11 @@
 from __future__ import annotations
 
-from io import StringIO
-
-import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
-from annotations.models import Article, Assignment, ClaimAnnotation
+from annotations.models import Assignment, ClaimAnnotation
 from annotations.services import assignment_ensure, claim_create
-from tests.conftest import login
+from tests.conftest import demo_login, login
 from tests.html import claim_quotes, paragraphs
-
-
-@pytest.fixture
-def demo(db) -> Article:
-    call_command("demo", stdout=StringIO())
-    return Article.objects.get(organization__slug="demo")
-
-
-def demo_login(client, username: str):
-    assert client.login(username=username, password=f"walikale-{username}")
-    return client
 
 
 def test_the_login_page_renders_and_logs_a_demo_reviewer_in(client, demo):

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Trigram lookups for similar claims (annotations/similar.py); harmless on SQLite.
+    "django.contrib.postgres",
     "django_htmx",
     "rest_framework",
     "simple_history",

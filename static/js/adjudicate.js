@@ -1,6 +1,7 @@
 // Adjudication keys: j/k move between units, 1-9 take that reviewer's span and
-// verdict, a saves the current unit as chosen. A live hint when the claim as
-// reviewed grows past ClaimReview's 75 characters.
+// verdict, a saves the current unit as chosen, r reuses the verdict and sources
+// of the claim checked before. A live hint when the claim as reviewed grows
+// past ClaimReview's 75 characters.
 (() => {
   "use strict";
   const units = Array.from(document.querySelectorAll("section.unit"));
@@ -20,7 +21,12 @@
     const unit = units[current];
     if (event.key === "j") focus(current + 1);
     else if (event.key === "k") focus(current - 1);
-    else if (event.key === "a") unit.querySelector("form").requestSubmit();
+    else if (event.key === "a") unit.querySelector("form").requestSubmit(unit.querySelector("button.accept"));
+    else if (event.key === "r") {
+      const reuse = unit.querySelector("button.reuse");
+      if (!reuse) return;
+      unit.querySelector("form").requestSubmit(reuse);
+    }
     else if (/^[1-9]$/.test(event.key)) {
       const row = unit.querySelector(`tr[data-key="${event.key}"]`);
       if (!row) return;

@@ -159,6 +159,52 @@
     el.querySelector("[name=quote]").value = span.quote;
     el.querySelector("#selected-quote").textContent = span.quote;
     show(el, rect);
+    loadSimilar(el, span.quote);
+  }
+
+  // ---- Claims checked before ----------------------------------------------
+
+  let similarRequest = null;
+  function loadSimilar(el, quote) {
+    const box = el.querySelector(".similar");
+    if (!box || !reader.dataset.similarUrl) return;
+    box.replaceChildren();
+    if (similarRequest) similarRequest.abort();
+    similarRequest = new AbortController();
+    fetch(`${reader.dataset.similarUrl}?q=${encodeURIComponent(quote)}`, {
+      signal: similarRequest.signal,
+      headers: { Accept: "text/html" },
+    })
+      .then((response) => (response.ok ? response.text() : ""))
+      .then((html) => {
+        // The form may have been closed or reused for another passage meanwhile.
+        if (form() === el && el.querySelector("[name=quote]").value === quote) box.innerHTML = html;
+      })
+      .catch(() => {}); // Suggestions are a help; the form works without them.
+  }
+
+  function useSuggestion(button) {
+    const el = form();
+    const reuse = JSON.parse(document.getElementById(button.dataset.reuse).textContent);
+    const radio = el.querySelector(`input[name=verdict][value="${reuse.verdict}"]`);
+    if (radio) radio.checked = true;
+    const rating = el.querySelector("[name=rating]");
+    if (rating && reuse.rating) rating.value = String(reuse.rating);
+    const rows = el.querySelector(".source-rows");
+    const have = new Set(Array.from(rows.querySelectorAll("[name=source_url]")).map((i) => i.value));
+    let added = 0;
+    for (const source of reuse.sources) {
+      if (have.has(source.url)) continue;
+      const row = el.querySelector(".source-template").content.firstElementChild.cloneNode(true);
+      for (const name of ["url", "title", "quote", "stance", "visibility", "publisher"]) {
+        const input = row.querySelector(`[name=source_${name}]`);
+        if (input) input.value = source[name] || input.value;
+      }
+      rows.append(row);
+      added += 1;
+    }
+    announce(`Verdict and ${added} source${added === 1 ? "" : "s"} taken from the claim checked before; review them, then save.`);
+    if (radio) radio.focus();
   }
 
   function rectOfClaim(id) {
@@ -318,6 +364,11 @@
       event.preventDefault();
       focusClaim(link.dataset.claim);
       history.replaceState(null, "", `#c${link.dataset.claim}`);
+      return;
+    }
+    const suggestion = event.target.closest(".use-suggestion");
+    if (suggestion) {
+      useSuggestion(suggestion);
       return;
     }
     if (event.target.closest(".add-source")) {

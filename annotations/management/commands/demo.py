@@ -181,6 +181,13 @@ class Command(BaseCommand):
             verified_publish(claim=claim, editor=editor)
         return VerifiedClaim.objects.filter(article=article, status="published").count()
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--without-verdicts",
+            action="store_true",
+            help="Load the reviewers' claims but leave adjudication to you: nothing published.",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
             organization, _ = Organization.objects.get_or_create(
@@ -236,7 +243,9 @@ class Command(BaseCommand):
                 )
                 created += 1
 
-            published = self._publish(article, users["editor"])
+            published = (
+                0 if options["without_verdicts"] else self._publish(article, users["editor"])
+            )
 
         self.stdout.write(self.style.SUCCESS(f"Demo newsroom ready: {article.title}"))
         self.stdout.write(f"  verified claims published: {published}")
