@@ -280,15 +280,29 @@ def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _history(claim: VerifiedClaim) -> list[dict[str, Any]]:
-    """Every change, newest first: who, when, what, before and after."""
-    records = list(claim.history.select_related("history_user").order_by("-history_date"))
+# Fields a history leaves out: bookkeeping, not a change anyone made.
+HISTORY_QUIET = {"version", "updated_at"}
+
+
+def _history(
+    obj: VerifiedClaim | ClaimAnnotation, verdicts: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Every change, newest first: who, when, what, before and after (verdicts by name)."""
+
+    def shown(field: str, value: Any) -> Any:
+        return verdicts.get(value, value) if field == "verdict" else value
+
+    records = list(obj.history.select_related("history_user").order_by("-history_date"))
     rows = []
     for newer, older in zip(records, [*records[1:], None], strict=False):
         changes = []
         if older is not None:
             delta = newer.diff_against(older)
-            changes = [(c.field, c.old, c.new) for c in delta.changes if c.field != "version"]
+            changes = [
+                (c.field, shown(c.field, c.old), shown(c.field, c.new))
+                for c in delta.changes
+                if c.field not in HISTORY_QUIET
+            ]
         rows.append({"record": newer, "changes": changes})
     return rows
 
@@ -301,16 +315,22 @@ def verified_claim_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _claim_page(request: HtmxHttpRequest, claim: VerifiedClaim, **extra: Any) -> HttpResponse:
+    labels = list(claim.article.collection.taxonomy.labels.order_by("order"))
+    verdicts = {label.pk: label.name for label in labels}
     return render(
         request,
         "annotations/verified_claim.html",
         {
             "claim": claim,
             "sources": claim.sources.all(),
-            "annotations": claim.annotations.select_related("reviewer", "verdict"),
+            # The reviewers' claims it came from, each with its own history.
+            "annotations": [
+                (annotation, _history(annotation, verdicts))
+                for annotation in claim.annotations.select_related("reviewer", "verdict")
+            ],
             "corrections": claim.corrections.select_related("editor"),
-            "history": _history(claim),
-            "labels": claim.article.collection.taxonomy.labels.order_by("order"),
+            "history": _history(claim, verdicts),
+            "labels": labels,
             "hint": len(claim.claim_reviewed) > verification.CLAIM_REVIEWED_HINT,
             "independent": verification.independent_sources(claim),
             **extra,

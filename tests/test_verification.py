@@ -254,3 +254,28 @@ def test_an_editor_whose_page_is_stale_gets_a_conflict_and_keeps_their_wording(c
     assert (
         VerifiedClaim.objects.get(quote="give peace a chance").claim_reviewed == "Perry's wording"
     )
+
+
+def test_the_claim_page_shows_the_history_of_the_reviewers_claims_it_came_from(client, demo):
+    from annotations.services import claim_update
+
+    claim = VerifiedClaim.objects.get(quote="give peace a chance")
+    theirs = claim.annotations.get(reviewer__username="reviewer2")
+    claim_update(
+        claim=theirs,
+        user=theirs.reviewer,
+        expected_version=theirs.version,
+        verdict=verdict("misleading"),
+        rating=None,
+        note="On second thought: the advances contradict it.",
+        sources=[],
+    )
+
+    page = client.get(reverse("verified-claim", args=[claim.pk]))
+    assert page.status_code == 302  # login first
+    client.login(username="editor", password="walikale-editor")
+    page = client.get(reverse("verified-claim", args=[claim.pk]))
+
+    assert "History of reviewer2's claim (2 records)" in page.text
+    assert "Unverifiable → Misleading" in page.text
+    assert "On second thought" in page.text

@@ -60,10 +60,11 @@ def test_editor_merges_the_disputed_unit_publishes_it_and_corrects_it(page, open
     expect(page.locator("header.page-head .badge")).to_have_text("Corrected")
     expect(page.locator("header.page-head .verdict")).to_have_text("Unverifiable")
 
-    history = page.locator("table.history")
+    history = page.locator("#claim-history table.history")
     expect(history.locator("tbody tr")).to_have_count(3)  # created, published, corrected
     expect(history).to_contain_text("published → corrected")
     expect(history).to_contain_text("draft → published")
+    expect(history).to_contain_text("Misleading → Unverifiable")
     expect(history).to_contain_text("editor")
     screenshot(page, "verified-claim-history")
 
