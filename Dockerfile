@@ -6,6 +6,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     WORKBENCH_VAR_DIR=/var/lib/workbench
 
+# WeasyPrint (PDF reports) needs Pango; the fonts cover every script we show.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-noto-core fonts-noto-color-emoji \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system workbench && useradd --system --gid workbench --home /app workbench \
     && mkdir -p /var/lib/workbench/media /var/lib/workbench/static \
     && chown -R workbench:workbench /var/lib/workbench

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -168,3 +169,17 @@ def timeline(title: str, points: Sequence[tuple[datetime, float | None]]) -> Saf
         f'fill="#5f6b78">{end:%d %b}</text>'
     )
     return _svg(width, height, title, body)
+
+
+def pair_matrix(results: dict[str, Any], key: str) -> tuple[list[str], list[list[float | None]]]:
+    """A reviewer × reviewer matrix of one pairwise figure (kappa, span F1) of a report."""
+    reviewers: list[str] = results["reviewers"]
+    where = {name: i for i, name in enumerate(reviewers)}
+    matrix: list[list[float | None]] = [[None] * len(reviewers) for _ in reviewers]
+    for pair in results["pairs"]:
+        i, j = where.get(pair["a"]), where.get(pair["b"])
+        if i is not None and j is not None:
+            matrix[i][j] = matrix[j][i] = pair[key]
+    for i in range(len(reviewers)):
+        matrix[i][i] = 1.0
+    return reviewers, matrix

@@ -10,7 +10,17 @@ from django.conf import settings
 from django.http import QueryDict
 
 from annotations.importers import SourceInput
-from annotations.models import Collection, Source, Stance, Taxonomy, VerdictLabel
+from annotations.models import (
+    Collection,
+    ExportAudience,
+    ExportFormat,
+    ExportStatusFilter,
+    Organization,
+    Source,
+    Stance,
+    Taxonomy,
+    VerdictLabel,
+)
 
 # The columns of a source row; publisher, archived URL and visibility travel as
 # hidden or select fields so that editing a claim never drops them.
@@ -163,3 +173,45 @@ class AutoAssignForm(forms.Form):
     def __init__(self, *args: Any, collection: Collection, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["per_article"].initial = collection.reviewers_per_article
+
+
+class ExportForm(forms.Form):
+    """What to export: the format, and which of the newsroom's verified claims."""
+
+    format = forms.ChoiceField(choices=ExportFormat.choices, initial=ExportFormat.JSONL)
+    collection = forms.ModelChoiceField(
+        queryset=Collection.objects.none(), required=False, empty_label="All collections"
+    )
+    status = forms.ChoiceField(
+        choices=ExportStatusFilter.choices, initial=ExportStatusFilter.PUBLISHED
+    )
+    verdict = forms.ModelChoiceField(
+        queryset=VerdictLabel.objects.none(), required=False, empty_label="Any verdict"
+    )
+    date_field = forms.ChoiceField(
+        choices=[("published_at", "Published"), ("updated_at", "Last updated")],
+        initial="published_at",
+        label="Dates",
+    )
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    audience = forms.ChoiceField(choices=ExportAudience.choices, initial=ExportAudience.PUBLIC)
+
+    def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+        collection = self.fields["collection"]
+        assert isinstance(collection, forms.ModelChoiceField)
+        collection.queryset = organization.collections.order_by("name")
+        verdict = self.fields["verdict"]
+        assert isinstance(verdict, forms.ModelChoiceField)
+        verdict.queryset = VerdictLabel.objects.filter(
+            taxonomy__organization=organization
+        ).order_by("taxonomy__name", "order")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The range ends before it starts.")
+        return data

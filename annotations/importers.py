@@ -300,3 +300,124 @@ def parse_annotation_jsonl(data: bytes) -> Iterator[tuple[int, AnnotationInput |
             yield number, _annotation_record(record, number)
         except ParseError as exc:
             yield number, exc
+
+
+# W3C Web Annotation ---------------------------------------------------------------
+#
+# What the webannotation export writes (annotations/exports.py), one JSON-LD
+# Annotation per line: the target's source is the article's URL, the
+# TextPositionSelector its offsets, the TextQuoteSelector its quote; bodies by
+# purpose: assessing (the verdict, its slug in workbench:verdict), classifying
+# (the rating), commenting (the note), linking (a source). Verified claims in
+# the same file ("workbench:kind": "verified-claim") are not reviewers' claims
+# and are skipped.
+
+
+class Skipped:
+    """A record that is deliberately not imported, and why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def is_web_annotation(data: bytes) -> bool:
+    """Whether a file holds W3C Web Annotations: its first record says type Annotation."""
+    for raw in data.split(b"\n"):
+        if raw.strip():
+            try:
+                first = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return False
+            return isinstance(first, dict) and first.get("type") == "Annotation"
+    return False
+
+
+def _selector(selectors: list[Any], kind: str) -> dict[str, Any] | None:
+    return next((s for s in selectors if isinstance(s, dict) and s.get("type") == kind), None)
+
+
+def _web_annotation_record(record: dict[str, Any], line: int) -> AnnotationInput | Skipped:
+    if record.get("workbench:kind") == "verified-claim":
+        return Skipped("a verified claim")
+    target = record.get("target")
+    if isinstance(target, list):
+        target = target[0] if target else None
+    if not isinstance(target, dict):
+        raise ParseError("target: expected an object with source and selector", line)
+    source = target.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ParseError("target.source: the article's URL is required", line)
+    selectors = target.get("selector")
+    selectors = selectors if isinstance(selectors, list) else [selectors]
+    position = _selector(selectors, "TextPositionSelector")
+    quote = _selector(selectors, "TextQuoteSelector")
+    if position is None or quote is None:
+        raise ParseError(
+            "target.selector: needs a TextPositionSelector and a TextQuoteSelector", line
+        )
+    creator = record.get("creator")
+    reviewer = ""
+    if isinstance(creator, dict):
+        reviewer = str(creator.get("nickname") or creator.get("name") or "")
+    elif isinstance(creator, str):
+        reviewer = creator
+    if not reviewer.strip():
+        raise ParseError("creator: the reviewer's user name (nickname) is required", line)
+    bodies = record.get("body") or []
+    bodies = bodies if isinstance(bodies, list) else [bodies]
+    verdict: str | None = None
+    rating: int | None = None
+    note = ""
+    sources: list[SourceInput] = []
+    for index, body in enumerate(bodies):
+        if not isinstance(body, dict):
+            raise ParseError(f"body[{index}]: expected an object", line)
+        purpose = body.get("purpose")
+        if purpose == "assessing":
+            verdict = str(body.get("workbench:verdict") or body.get("value") or "") or None
+        elif purpose == "classifying":
+            value = str(body.get("value", ""))
+            if not value.isdigit():
+                raise ParseError(f"body[{index}]: a rating must be a whole number", line)
+            rating = int(value)
+        elif purpose == "commenting":
+            note = str(body.get("value") or "")
+        elif purpose == "linking":
+            sources.append(
+                _source_record(
+                    {
+                        "url": body.get("source", ""),
+                        "title": body.get("workbench:title", ""),
+                        "publisher": body.get("workbench:publisher", ""),
+                        "quote": body.get("workbench:quote", ""),
+                        "stance": body.get("workbench:stance", ""),
+                        "confidential": body.get("workbench:confidential", False),
+                    },
+                    len(sources),
+                    line,
+                )
+            )
+    return AnnotationInput(
+        article_url=source.strip(),
+        reviewer=reviewer.strip(),
+        start=_int_field(position, "start", line) or 0,
+        end=_int_field(position, "end", line) or 0,
+        quote=_string_field(quote, "exact", line, required=True),
+        verdict=verdict,
+        rating=rating,
+        note=note,
+        sources=sources,
+    )
+
+
+def parse_web_annotation_jsonl(
+    data: bytes,
+) -> Iterator[tuple[int, AnnotationInput | Skipped | ParseError]]:
+    for number, record in _json_lines(data):
+        if isinstance(record, ParseError):
+            yield number, record
+            continue
+        try:
+            yield number, _web_annotation_record(record, number)
+        except ParseError as exc:
+            yield number, exc

@@ -668,3 +668,98 @@ class AnchorChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_status_display()}: “{self.old_quote[:60]}”"
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV (claims and sources, zipped)"
+    JSONL = "jsonl", "JSONL (one claim per line)"
+    CLAIMREVIEW = "claimreview", "schema.org ClaimReview (JSON-LD)"
+    WEBANNOTATION = "webannotation", "W3C Web Annotation (JSON-LD lines)"
+    REPORT_HTML = "report-html", "Report (HTML)"
+    REPORT_PDF = "report-pdf", "Report (PDF)"
+
+
+class ExportStatusFilter(models.TextChoices):
+    PUBLISHED = "published", "Published and corrected"
+    RETRACTED = "retracted", "Retracted"
+    DRAFT = "draft", "Drafts"
+    ALL = "all", "All"
+
+
+class ExportAudience(models.TextChoices):
+    PUBLIC = "public", "Outside the newsroom: confidential sources left out"
+    NEWSROOM = "newsroom", "Inside the newsroom: every source"
+
+
+class ExportJob(models.Model):
+    """An export of verified claims to a file, written by a Celery task."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    # None: every collection of the newsroom.
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, null=True, blank=True, related_name="export_jobs"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    format = models.CharField(max_length=16, choices=ExportFormat.choices)
+    audience = models.CharField(
+        max_length=16, choices=ExportAudience.choices, default=ExportAudience.PUBLIC
+    )
+    status_filter = models.CharField(
+        max_length=16, choices=ExportStatusFilter.choices, default=ExportStatusFilter.PUBLISHED
+    )
+    verdict = models.ForeignKey(
+        VerdictLabel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Which date the range applies to: published_at or updated_at.
+    date_field = models.CharField(max_length=16, default="published_at")
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    rows = models.PositiveIntegerField(default=0)
+    size = models.PositiveBigIntegerField(default=0)
+    # A storage name, set only once the file is complete.
+    file = models.CharField(max_length=500, blank=True)
+    filename = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expired = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(processed__lte=F("total")), name="exportjob_progress_bounded"
+            ),
+            models.CheckConstraint(
+                condition=Q(date_field__in=["published_at", "updated_at"]),
+                name="exportjob_date_field",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="export_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} export of {self.collection or 'every collection'}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return 0 if self.total == 0 else round(100 * self.processed / self.total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {JobStatus.DONE, JobStatus.FAILED}
+
+    @property
+    def downloadable(self) -> bool:
+        return self.status == JobStatus.DONE and bool(self.file) and not self.expired

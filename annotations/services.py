@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -29,10 +29,13 @@ from annotations.importers import (
     AnnotationInput,
     ArticleInput,
     ParseError,
+    Skipped,
     SourceInput,
     is_http_url,
+    is_web_annotation,
     parse_annotation_jsonl,
     parse_article_data,
+    parse_web_annotation_jsonl,
     unstorable,
 )
 from annotations.models import (
@@ -718,17 +721,23 @@ def claim_restore(*, claim: ClaimAnnotation, user: User) -> ClaimAnnotation:
 class AnnotationReport:
     created: int = 0
     unchanged: int = 0
+    # Records deliberately not imported (verified claims in a Web Annotation file).
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+ARTICLE_URN = "urn:workbench:sha256:"
 
 
 def _annotation_import_one(*, organization: Organization, record: AnnotationInput) -> bool:
     """Imports one annotation; False when the same highlight is already stored."""
-    article = (
-        Article.objects.filter(organization=organization, url=record.article_url)
-        .select_related("collection__taxonomy")
-        .order_by("-version")
-        .first()
-    )
+    articles = Article.objects.filter(organization=organization)
+    if record.article_url.startswith(ARTICLE_URN):
+        # An article without a URL, named by its text (exports.article_source).
+        articles = articles.filter(content_hash=record.article_url.removeprefix(ARTICLE_URN))
+    else:
+        articles = articles.filter(url=record.article_url)
+    article = articles.select_related("collection__taxonomy").order_by("-version").first()
     if article is None:
         raise ValidationError(
             {"article": f"No article with URL {record.article_url!r} in this newsroom."}
@@ -778,10 +787,19 @@ def _annotation_import_one(*, organization: Organization, record: AnnotationInpu
 
 
 def annotations_import(*, organization: Organization, data: bytes, name: str) -> AnnotationReport:
+    """Imports claims from our JSONL or from W3C Web Annotations (told apart by content)."""
     report = AnnotationReport()
-    for line, parsed in parse_annotation_jsonl(data):
+    records: Iterator[tuple[int, AnnotationInput | Skipped | ParseError]] = (
+        parse_web_annotation_jsonl(data)
+        if is_web_annotation(data)
+        else parse_annotation_jsonl(data)
+    )
+    for line, parsed in records:
         if isinstance(parsed, ParseError):
             report.errors.append(f"{name}:{line}: {parsed.message}")
+            continue
+        if isinstance(parsed, Skipped):
+            report.skipped += 1
             continue
         try:
             created = _annotation_import_one(organization=organization, record=parsed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -10,9 +11,11 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from annotations import agreement_runs
+from annotations import agreement_runs, exports
 from annotations.models import AgreementReport, ArticleAgreement, ImportJob, JobStatus
 from annotations.services import import_job_run
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -97,3 +100,24 @@ def agreement_refresh(article_id: int) -> None:
         # Another change came in after this task was scheduled; its task will run.
         return
     agreement_runs.refresh_article(article_id)
+
+
+# Exports ---------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True)
+def run_export(job_id: int) -> int:
+    """Writes an export job's file. A worker killed mid-export: redelivered, written again."""
+    try:
+        return exports.export_run(job_id).rows
+    except Exception as exc:
+        # The reason is shown on the exports page; the traceback goes to the log.
+        logger.exception("Export %s failed", job_id)
+        exports.export_fail(job_id, f"{type(exc).__name__}: {exc}")
+        return 0
+
+
+@shared_task
+def exports_expire() -> int:
+    """Hourly (celery beat): deletes export files past their expiry."""
+    return exports.exports_expire()

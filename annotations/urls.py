@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotations import adjudication_views, views
+from annotations import adjudication_views, export_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -41,6 +41,14 @@ urlpatterns = [
         "newsrooms/<slug:slug>/corrections/",
         adjudication_views.corrections_log,
         name="corrections-log",
+    ),
+    path("newsrooms/<slug:slug>/exports/", export_views.exports_page, name="exports"),
+    path("exports/<int:pk>/", export_views.export_status, name="export-status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export-download"),
+    path(
+        "newsrooms/<slug:slug>/claims/<int:pk>/",
+        export_views.public_claim,
+        name="public-claim",
     ),
     path("taxonomies/<int:pk>/verdicts.css", views.taxonomy_css, name="taxonomy-css"),
 ]

@@ -80,6 +80,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
             "collections": selectors.collections_for(request.user).filter(
                 organization__in=selectors.editor_organizations_for(request.user)
             ),
+            "edited": selectors.editor_organizations_for(request.user).order_by("name"),
         },
     )
 
@@ -724,20 +725,6 @@ def article_assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 # Agreement (editors) -------------------------------------------------------------
 
 
-def _pair_matrix(results: dict[str, Any], key: str) -> tuple[list[str], list[list[float | None]]]:
-    """A reviewer × reviewer matrix of one pairwise figure (kappa, span F1)."""
-    reviewers = results["reviewers"]
-    where = {name: i for i, name in enumerate(reviewers)}
-    matrix: list[list[float | None]] = [[None] * len(reviewers) for _ in reviewers]
-    for pair in results["pairs"]:
-        i, j = where.get(pair["a"]), where.get(pair["b"])
-        if i is not None and j is not None:
-            matrix[i][j] = matrix[j][i] = pair[key]
-    for i in range(len(reviewers)):
-        matrix[i][i] = 1.0
-    return reviewers, matrix
-
-
 def _run_state(
     collection: Collection,
 ) -> tuple[AgreementReport | None, AgreementReport | None]:
@@ -764,8 +751,8 @@ def _agreement_page(request: HtmxHttpRequest, collection: Collection) -> dict[st
     }
     if report and report.results:
         results = report.results
-        reviewers, kappas = _pair_matrix(results, "kappa")
-        _, f1s = _pair_matrix(results, "span_f1")
+        reviewers, kappas = charts.pair_matrix(results, "kappa")
+        _, f1s = charts.pair_matrix(results, "span_f1")
         verdict, rating = results["verdict"], results["rating"]
         context |= {
             "verdict_chart": charts.interval(

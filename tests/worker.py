@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 from django.conf import settings
@@ -31,6 +32,45 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def start_worker(
+    url: str,
+    media: Path,
+    log: IO[str],
+    *,
+    queue: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    """A `celery -A workbench worker` process on the test database and this media folder."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "workbench",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+    if queue:
+        command += ["--queues", queue]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=os.environ
+        | {
+            "DATABASE_URL": url,
+            "MEDIA_ROOT": str(media),
+            "DJANGO_SETTINGS_MODULE": "workbench.settings",
+        }
+        | (env or {}),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """Starts one worker for the whole session; yields its MEDIA_ROOT, or None when eager."""
@@ -44,32 +84,9 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         url = database_url()
     # Tasks left on the queue by an earlier, interrupted run would confuse this one.
     app.control.purge()
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "MEDIA_ROOT": str(media),
-        "DJANGO_SETTINGS_MODULE": "workbench.settings",
-    }
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "workbench",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        process = start_worker(url, media, log)
         global _worker
         _worker = process
         try:

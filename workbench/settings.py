@@ -163,12 +163,29 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task a dead worker held is handed to another after this long unacknowledged.
+# Longer than any task runs, or a task still running would be handed out twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# celery beat: expired exports are deleted every hour.
+CELERY_BEAT_SCHEDULE = {
+    "exports-expire": {"task": "annotations.tasks.exports_expire", "schedule": 3600.0}
+}
 
 # A changed claim refreshes its collection's agreement once the reviewer has
 # paused this long; in-process tasks run at once.
 WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS = env_int(
     "WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS", 0 if CELERY_TASK_ALWAYS_EAGER else 2
 )
+
+# Where exports link to (ClaimReview's url, the Web Annotation ids): the
+# public address of this workbench.
+WORKBENCH_PUBLIC_URL = env_str("WORKBENCH_PUBLIC_URL", "http://127.0.0.1:8000")
+# Export files are deleted this many days after they are written (celery beat).
+WORKBENCH_EXPORT_DAYS = env_int("WORKBENCH_EXPORT_DAYS", 7)
+# Where an export is written before the storage takes the complete file.
+# A PDF report takes about 30 s and 600 MB per 1,000 claims (WeasyPrint).
+WORKBENCH_REPORT_PDF_MAX_CLAIMS = env_int("WORKBENCH_REPORT_PDF_MAX_CLAIMS", 1000)
+WORKBENCH_EXPORT_TMP = Path(env_str("WORKBENCH_EXPORT_TMP", str(VAR_DIR / "tmp" / "exports")))
 
 # Limits on what an import accepts, so a runaway file cannot fill the database.
 WORKBENCH_MAX_ARTICLE_CHARS = env_int("WORKBENCH_MAX_ARTICLE_CHARS", 2_000_000)
@@ -200,5 +217,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # In-process tasks would log every run into the web server's console.
-    "loggers": {"celery": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"}},
+    "loggers": {
+        "celery": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        # In-process, Celery sets up a producer it never connects; kombu would
+        # warn that it has no hostname on every task.
+        "kombu.connection": {"level": "ERROR" if CELERY_TASK_ALWAYS_EAGER else "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }

@@ -12,7 +12,9 @@ from annotations.services import annotations_import
 
 class Command(BaseCommand):
     help = (
-        "Imports claim annotations from a JSONL file, one claim per line. Each line is "
+        "Imports claim annotations from a JSONL file, one claim per line, in the workbench's "
+        "own fields or as W3C Web Annotations (as the webannotation export writes them; "
+        "told apart by content). Each line is "
         "checked against the article's text; a bad line is reported with its number and "
         "nothing of it is stored, the good lines are imported, and the command exits non-zero."
     )
@@ -31,8 +33,9 @@ class Command(BaseCommand):
         report = annotations_import(organization=organization, data=data, name=str(path))
         for error in report.errors:
             self.stderr.write(error)
+        skipped = f", {report.skipped} verified claims skipped" if report.skipped else ""
         self.stdout.write(
-            f"{report.created} created, {report.unchanged} already present, "
+            f"{report.created} created, {report.unchanged} already present{skipped}, "
             f"{len(report.errors)} errors."
         )
         if report.errors:

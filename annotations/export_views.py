@@ -1,0 +1,121 @@
+"""The exports page: start an export, watch its progress, download the file."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from annotations import exports, selectors
+from annotations.forms import ExportForm
+from annotations.models import ExportJob, Organization
+from annotations.services import describe_error
+from annotations.views import HtmxHttpRequest
+
+
+def _editor_organization(request: HtmxHttpRequest, slug: str) -> Organization:
+    # Not an editor there, or no such newsroom: the same 404.
+    return get_object_or_404(selectors.editor_organizations_for(request.user), slug=slug)
+
+
+def _editor_job(request: HtmxHttpRequest, pk: int) -> ExportJob:
+    return get_object_or_404(
+        ExportJob.objects.filter(
+            organization__in=selectors.editor_organizations_for(request.user)
+        ).select_related("organization", "collection", "verdict", "created_by"),
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def exports_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    organization = _editor_organization(request, slug)
+    form = ExportForm(request.POST or None, organization=organization)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = exports.export_start(
+                    selection=exports.Selection(
+                        organization=organization,
+                        collection=data["collection"],
+                        status=data["status"],
+                        verdict=data["verdict"],
+                        date_field=data["date_field"],
+                        date_from=data["date_from"],
+                        date_to=data["date_to"],
+                        audience=data["audience"],
+                    ),
+                    export_format=data["format"],
+                    user=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, describe_error(exc))
+            else:
+                messages.success(request, f"Export started: {job}.")
+                return redirect("exports", slug=organization.slug)
+        status = 400
+    jobs = (
+        ExportJob.objects.filter(organization=organization)
+        .select_related("collection", "verdict", "created_by")
+        .order_by("-created_at", "-pk")[:50]
+    )
+    return render(
+        request,
+        "annotations/exports.html",
+        {
+            "organization": organization,
+            "form": form,
+            "jobs": jobs,
+            "days": settings.WORKBENCH_EXPORT_DAYS,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def export_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One job's row, polled by htmx until the job is finished."""
+    return render(request, "annotations/exports.html#export-job", {"job": _editor_job(request, pk)})
+
+
+@require_GET
+@login_required
+def export_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
+    job = _editor_job(request, pk)
+    if not job.downloadable or not default_storage.exists(job.file):
+        raise Http404("This export has no file (not finished, failed or expired).")
+    return FileResponse(
+        default_storage.open(job.file, "rb"), as_attachment=True, filename=job.filename
+    )
+
+
+@require_GET
+def public_claim(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Public: a published fact-check, where ClaimReview's url points."""
+    from annotations.models import VerifiedClaim, VerifiedStatus
+
+    claim = get_object_or_404(
+        VerifiedClaim.objects.exclude(status=VerifiedStatus.DRAFT).select_related(
+            "organization", "verdict", "article"
+        ),
+        organization__slug=slug,
+        pk=pk,
+    )
+    return render(
+        request,
+        "annotations/public_claim.html",
+        {
+            "claim": claim,
+            "sources": claim.sources.filter(confidential=False).order_by("order", "pk"),
+            "corrections": claim.corrections.order_by("created_at"),
+        },
+    )

@@ -1,0 +1,704 @@
+"""Exports of verified claims: which claims, and the writers for each format.
+
+A writer reads the claims in pages of CHUNK rows by primary key (keyset
+pagination, sources prefetched per page) and writes as it goes, so memory
+stays flat however many claims there are. The same writers serve the Celery
+job (tasks.run_export, through `export_run`) and the `export_claims` command.
+
+Field names are part of the contract with partners; README.md documents them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Prefetch, QuerySet
+from django.db.models.functions import Least
+from django.urls import reverse
+from django.utils import timezone
+
+from annotations import services
+from annotations.models import (
+    ClaimAnnotation,
+    Collection,
+    ExportAudience,
+    ExportFormat,
+    ExportJob,
+    ExportStatusFilter,
+    JobStatus,
+    Organization,
+    Source,
+    VerdictLabel,
+    VerifiedClaim,
+    VerifiedSource,
+    VerifiedStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 2000
+# A spreadsheet runs a cell starting with one of these as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+WEB_ANNOTATION_CONTEXT = [
+    "http://www.w3.org/ns/anno.jsonld",
+    {"workbench": "https://github.com/fact-check-workbench/ns#"},
+]
+# Words that make a claimant an organization in ClaimReview's itemReviewed.author.
+ORGANIZATION_WORDS = re.compile(
+    r"\b(alliance|party|ministry|government|army|council|commission|agency|company|bank|"
+    r"union|association|organi[sz]ation|movement|front|committee|office|department|police|"
+    r"rebels|group|institute|university|newspaper|news|times|post|tv|radio|inc|ltd|"
+    r"corporation|foundation|campaign)\b|\([A-Z0-9]{2,}\)",
+    re.IGNORECASE,
+)
+SUFFIXES: dict[str, str] = {
+    ExportFormat.CSV: ".zip",
+    ExportFormat.JSONL: ".jsonl",
+    ExportFormat.CLAIMREVIEW: ".jsonld",
+    ExportFormat.WEBANNOTATION: ".jsonl",
+    ExportFormat.REPORT_HTML: ".html",
+    ExportFormat.REPORT_PDF: ".pdf",
+}
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which verified claims an export holds, and for whom."""
+
+    organization: Organization
+    collection: Collection | None = None
+    status: str = ExportStatusFilter.PUBLISHED
+    verdict: VerdictLabel | None = None
+    date_field: str = "published_at"
+    date_from: date | None = None
+    date_to: date | None = None
+    audience: str = ExportAudience.PUBLIC
+
+    @classmethod
+    def of(cls, job: ExportJob) -> Selection:
+        return cls(
+            organization=job.organization,
+            collection=job.collection,
+            status=job.status_filter,
+            verdict=job.verdict,
+            date_field=job.date_field,
+            date_from=job.date_from,
+            date_to=job.date_to,
+            audience=job.audience,
+        )
+
+    @property
+    def public(self) -> bool:
+        return self.audience == ExportAudience.PUBLIC
+
+    def claims(self) -> QuerySet[VerifiedClaim]:
+        claims = VerifiedClaim.objects.filter(organization=self.organization)
+        if self.collection is not None:
+            claims = claims.filter(article__collection=self.collection)
+        if self.status == ExportStatusFilter.PUBLISHED:
+            claims = claims.filter(status__in=[VerifiedStatus.PUBLISHED, VerifiedStatus.CORRECTED])
+        elif self.status != ExportStatusFilter.ALL:
+            claims = claims.filter(status=self.status)
+        if self.verdict is not None:
+            claims = claims.filter(verdict=self.verdict)
+        if self.date_from is not None:
+            claims = claims.filter(**{f"{self.date_field}__date__gte": self.date_from})
+        if self.date_to is not None:
+            claims = claims.filter(**{f"{self.date_field}__date__lte": self.date_to})
+        return claims.order_by("pk")
+
+    def sources(self) -> QuerySet[VerifiedSource]:
+        sources = VerifiedSource.objects.order_by("order", "pk")
+        return sources.filter(confidential=False) if self.public else sources
+
+    def annotations(self) -> QuerySet[ClaimAnnotation]:
+        """Reviewers' claims on the articles in scope (the Web Annotation export)."""
+        claims = ClaimAnnotation.objects.filter(article__organization=self.organization)
+        if self.collection is not None:
+            claims = claims.filter(article__collection=self.collection)
+        return claims.order_by("pk")
+
+
+def selection_check(selection: Selection) -> None:
+    """Refuses a selection that cannot be right, naming the field."""
+    errors = {}
+    if selection.collection and selection.collection.organization_id != selection.organization.pk:
+        errors["collection"] = "Not a collection of this newsroom."
+    if selection.date_field not in {"published_at", "updated_at"}:
+        errors["date_field"] = "Use published_at or updated_at."
+    if selection.date_from and selection.date_to and selection.date_from > selection.date_to:
+        errors["date_to"] = "The range ends before it starts."
+    if selection.status not in ExportStatusFilter.values:
+        errors["status"] = f"Use one of: {', '.join(ExportStatusFilter.values)}."
+    if selection.audience not in ExportAudience.values:
+        errors["audience"] = f"Use one of: {', '.join(ExportAudience.values)}."
+    if (
+        selection.verdict
+        and selection.verdict.taxonomy.organization_id != selection.organization.pk
+    ):
+        errors["verdict"] = "Not a verdict of this newsroom."
+    if errors:
+        raise ValidationError(errors)
+
+
+def pdf_check(selection: Selection, export_format: str) -> None:
+    """A PDF report has a size limit: WeasyPrint lays out the whole document in memory."""
+    if export_format != ExportFormat.REPORT_PDF:
+        return
+    limit = settings.WORKBENCH_REPORT_PDF_MAX_CLAIMS
+    claims = selection.claims().count()
+    if claims > limit:
+        raise ValidationError(
+            {
+                "format": f"A PDF report holds at most {limit:,} claims and this one has "
+                f"{claims:,}: narrow the selection, or choose the HTML report."
+            }
+        )
+
+
+def pages(queryset: QuerySet[Any], *prefetch: Any) -> Iterator[list[Any]]:
+    """The rows in pages of CHUNK by primary key, each page with its prefetches."""
+    last = 0
+    while True:
+        page = list(queryset.filter(pk__gt=last).prefetch_related(*prefetch)[:CHUNK])
+        if not page:
+            return
+        yield page
+        last = page[-1].pk
+
+
+def verified_pages(selection: Selection) -> Iterator[list[VerifiedClaim]]:
+    claims = selection.claims().select_related("verdict__taxonomy", "article", "organization")
+    return pages(claims, Prefetch("sources", queryset=selection.sources()))
+
+
+# Records ------------------------------------------------------------------------------
+
+
+def public_url(path: str) -> str:
+    return settings.WORKBENCH_PUBLIC_URL.rstrip("/") + path
+
+
+def claim_url(claim: VerifiedClaim) -> str:
+    return public_url(reverse("public-claim", args=[claim.organization.slug, claim.pk]))
+
+
+# An article without a URL is named by its text's SHA-256; import_annotations
+# finds it again by that (services.ARTICLE_URN).
+ARTICLE_URN = services.ARTICLE_URN
+
+
+def article_source(article: Any) -> str:
+    return article.url or f"{ARTICLE_URN}{article.content_hash}"
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def source_record(source: VerifiedSource, *, public: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "url": source.url,
+        "title": source.title,
+        "publisher": source.publisher,
+        "quote": source.quote,
+        "stance": source.stance,
+    }
+    if not public:
+        record["confidential"] = source.confidential
+    return record
+
+
+def claim_record(claim: VerifiedClaim, *, public: bool) -> dict[str, Any]:
+    """One verified claim as JSONL writes it (README: "Export fields")."""
+    taxonomy = claim.verdict.taxonomy
+    article = claim.article
+    return {
+        "id": claim.pk,
+        "url": claim_url(claim),
+        "claim_reviewed": claim.claim_reviewed,
+        "claimant": claim.claimant,
+        "claim_date": _iso(claim.claim_date),
+        "verdict": claim.verdict.slug,
+        "verdict_name": claim.verdict.name,
+        "rating": claim.rating,
+        "best_rating": taxonomy.best_rating,
+        "worst_rating": taxonomy.worst_rating,
+        "summary": claim.summary,
+        "status": claim.status,
+        "lineage": claim.lineage,
+        "public_note": claim.public_note,
+        "published_at": _iso(claim.published_at),
+        "updated_at": _iso(claim.updated_at),
+        "article": {
+            "title": article.title,
+            "url": article.url,
+            "publisher": article.publisher,
+            "published_at": _iso(article.published_at),
+            "version": article.version,
+        },
+        "quote": claim.quote,
+        "start": claim.start,
+        "end": claim.end,
+        # Prefetched by verified_pages, confidential ones left out for the public.
+        "sources": [source_record(s, public=public) for s in claim.sources.all()],
+    }
+
+
+def claimant_type(claimant: str) -> str:
+    return "Organization" if ORGANIZATION_WORDS.search(claimant) else "Person"
+
+
+def claim_review(claim: VerifiedClaim) -> dict[str, Any]:
+    """schema.org ClaimReview, as Google's fact-check markup guidance asks for it."""
+    taxonomy = claim.verdict.taxonomy
+    article = claim.article
+    rating: dict[str, Any] = {
+        "@type": "Rating",
+        "alternateName": claim.verdict.name,
+    }
+    if claim.rating is not None:
+        # Only an ordinal verdict has a place on the scale.
+        rating |= {
+            "ratingValue": claim.rating,
+            "bestRating": taxonomy.best_rating,
+            "worstRating": taxonomy.worst_rating,
+        }
+    if claim.summary:
+        rating["ratingExplanation"] = claim.summary
+    appearance: dict[str, Any] = {"@type": "CreativeWork"}
+    if article.url:
+        appearance["url"] = article.url
+    if article.title:
+        appearance["headline"] = article.title
+    if article.published_at:
+        appearance["datePublished"] = article.published_at.date().isoformat()
+    item: dict[str, Any] = {"@type": "Claim", "appearance": [appearance]}
+    if claim.claimant:
+        item["author"] = {"@type": claimant_type(claim.claimant), "name": claim.claimant}
+    if claim.claim_date:
+        item["datePublished"] = claim.claim_date.isoformat()
+    if article.published_at:
+        # The article is the earliest appearance the workbench knows, with its date.
+        item["firstAppearance"] = appearance
+    review: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "url": claim_url(claim),
+        "claimReviewed": claim.claim_reviewed,
+        "author": {
+            "@type": "Organization",
+            "name": claim.organization.name,
+            "url": public_url(reverse("corrections-log", args=[claim.organization.slug])),
+        },
+        "datePublished": _iso(claim.published_at.date() if claim.published_at else None),
+        "reviewRating": rating,
+        "itemReviewed": item,
+    }
+    if claim.status == VerifiedStatus.CORRECTED:
+        review["dateModified"] = _iso(claim.updated_at.date())
+    return review
+
+
+def _selectors(obj: VerifiedClaim | ClaimAnnotation) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "TextQuoteSelector",
+            "exact": obj.quote,
+            "prefix": obj.prefix,
+            "suffix": obj.suffix,
+        },
+        {"type": "TextPositionSelector", "start": obj.start, "end": obj.end},
+    ]
+
+
+def _source_bodies(sources: list[Any], *, public: bool) -> list[dict[str, Any]]:
+    bodies = []
+    for source in sources:
+        body = {
+            "type": "SpecificResource",
+            "purpose": "linking",
+            "source": source.url,
+            "workbench:title": source.title,
+            "workbench:publisher": source.publisher,
+            "workbench:quote": source.quote,
+            "workbench:stance": source.stance,
+        }
+        if not public:
+            body["workbench:confidential"] = source.confidential
+        bodies.append(body)
+    return bodies
+
+
+def web_annotation(claim: ClaimAnnotation, *, public: bool) -> dict[str, Any]:
+    """A reviewer's claim as a W3C Web Annotation; import_annotations reads it back."""
+    body: list[dict[str, Any]] = []
+    if claim.verdict is not None:
+        body.append(
+            {
+                "type": "TextualBody",
+                "purpose": "assessing",
+                "value": claim.verdict.name,
+                "workbench:verdict": claim.verdict.slug,
+            }
+        )
+    if claim.rating is not None:
+        body.append({"type": "TextualBody", "purpose": "classifying", "value": str(claim.rating)})
+    if claim.note:
+        body.append({"type": "TextualBody", "purpose": "commenting", "value": claim.note})
+    body += _source_bodies(list(claim.sources.all()), public=public)
+    return {
+        "@context": WEB_ANNOTATION_CONTEXT,
+        "id": public_url(f"/annotations/claims/{claim.pk}"),
+        "type": "Annotation",
+        "motivation": "assessing",
+        "workbench:kind": "claim",
+        "creator": {"type": "Person", "nickname": claim.reviewer.get_username()},
+        "created": _iso(claim.created_at),
+        "modified": _iso(claim.updated_at),
+        "target": {"source": article_source(claim.article), "selector": _selectors(claim)},
+        "body": body,
+    }
+
+
+def verified_annotation(claim: VerifiedClaim, *, public: bool) -> dict[str, Any]:
+    """A verified claim as a W3C Web Annotation, by the newsroom."""
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextualBody",
+            "purpose": "assessing",
+            "value": claim.verdict.name,
+            "workbench:verdict": claim.verdict.slug,
+        },
+        {"type": "TextualBody", "purpose": "describing", "value": claim.claim_reviewed},
+    ]
+    if claim.rating is not None:
+        body.append({"type": "TextualBody", "purpose": "classifying", "value": str(claim.rating)})
+    if claim.summary:
+        body.append({"type": "TextualBody", "purpose": "commenting", "value": claim.summary})
+    body += _source_bodies(list(claim.sources.all()), public=public)
+    return {
+        "@context": WEB_ANNOTATION_CONTEXT,
+        "id": claim_url(claim),
+        "type": "Annotation",
+        "motivation": "assessing",
+        "workbench:kind": "verified-claim",
+        "workbench:status": claim.status,
+        "creator": {"type": "Organization", "name": claim.organization.name},
+        "created": _iso(claim.created_at),
+        "modified": _iso(claim.updated_at),
+        "target": {"source": article_source(claim.article), "selector": _selectors(claim)},
+        "body": body,
+    }
+
+
+# Writers ------------------------------------------------------------------------------
+
+
+def neutralise(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula, made plain text with a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+CSV_CLAIM_FIELDS = (
+    "id",
+    "url",
+    "claim_reviewed",
+    "claimant",
+    "claim_date",
+    "verdict",
+    "verdict_name",
+    "rating",
+    "best_rating",
+    "worst_rating",
+    "summary",
+    "status",
+    "lineage",
+    "public_note",
+    "published_at",
+    "updated_at",
+    "article_title",
+    "article_url",
+    "quote",
+    "start",
+    "end",
+    "source_count",
+    "sources",
+)
+CSV_SOURCE_FIELDS = ("claim_id", "position", "url", "title", "publisher", "quote", "stance")
+
+
+def _dumps(record: Any) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_jsonl(selection: Selection, out: IO[bytes], progress: Progress) -> int:
+    rows = 0
+    for page in verified_pages(selection):
+        out.write(
+            "".join(_dumps(claim_record(c, public=selection.public)) + "\n" for c in page).encode()
+        )
+        rows += len(page)
+        progress(rows)
+    return rows
+
+
+def write_claimreview(selection: Selection, out: IO[bytes], progress: Progress) -> int:
+    """A JSON array of ClaimReview nodes, each with its @context."""
+    rows = 0
+    out.write(b"[\n")
+    for page in verified_pages(selection):
+        text = ",\n".join(_dumps(claim_review(c)) for c in page)
+        out.write(((",\n" if rows else "") + text).encode())
+        rows += len(page)
+        progress(rows)
+    out.write(b"\n]\n")
+    return rows
+
+
+def write_csv(selection: Selection, out: IO[bytes], progress: Progress) -> int:
+    """A zip of claims.csv (a row per claim) and sources.csv (a row per source)."""
+    rows = 0
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as sources_file:
+        sources = csv.writer(sources_file)
+        sources.writerow(CSV_SOURCE_FIELDS)
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            with archive.open("claims.csv", "w", force_zip64=True) as raw:
+                claims_file = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                # A byte-order mark, so that spreadsheets read the file as UTF-8.
+                claims_file.write("\ufeff")
+                claims = csv.writer(claims_file)
+                claims.writerow(CSV_CLAIM_FIELDS)
+                for page in verified_pages(selection):
+                    for claim in page:
+                        record = claim_record(claim, public=selection.public)
+                        shown = record["sources"]
+                        flat = record | {
+                            "article_title": record["article"]["title"],
+                            "article_url": record["article"]["url"],
+                            "source_count": len(shown),
+                            "sources": " | ".join(
+                                f"{s['title'] or s['url']} <{s['url']}> ({s['stance']})"
+                                for s in shown
+                            ),
+                        }
+                        claims.writerow([neutralise(flat[f]) for f in CSV_CLAIM_FIELDS])
+                        for position, source in enumerate(shown, start=1):
+                            sources.writerow(
+                                [claim.pk, position]
+                                + [neutralise(source[f]) for f in CSV_SOURCE_FIELDS[2:]]
+                            )
+                    rows += len(page)
+                    progress(rows)
+                claims_file.flush()
+                claims_file.detach()
+            sources_file.seek(0)
+            with archive.open("sources.csv", "w", force_zip64=True) as raw:
+                raw.write("\ufeff".encode())
+                while chunk := sources_file.read(1 << 20):
+                    raw.write(chunk.encode("utf-8"))
+    return rows
+
+
+def write_webannotation(selection: Selection, out: IO[bytes], progress: Progress) -> int:
+    """Reviewers' claims, then verified claims, one W3C Web Annotation per line."""
+    rows = 0
+    annotations = selection.annotations().select_related("verdict", "reviewer", "article")
+    source_rows = Source.objects.order_by("order", "pk")
+    if selection.public:
+        source_rows = source_rows.filter(confidential=False)
+    for page in pages(annotations, Prefetch("sources", queryset=source_rows)):
+        out.write(
+            "".join(
+                _dumps(web_annotation(c, public=selection.public)) + "\n" for c in page
+            ).encode()
+        )
+        rows += len(page)
+        progress(rows)
+    for page in verified_pages(selection):
+        out.write(
+            "".join(
+                _dumps(verified_annotation(c, public=selection.public)) + "\n" for c in page
+            ).encode()
+        )
+        rows += len(page)
+        progress(rows)
+    return rows
+
+
+def _report(selection: Selection, out: IO[bytes], progress: Progress, *, pdf: bool) -> int:
+    from annotations import reports
+
+    counted = 0
+
+    def claims() -> Iterator[VerifiedClaim]:
+        nonlocal counted
+        for page in verified_pages(selection):
+            yield from page
+            counted += len(page)
+            progress(counted)
+
+    html = reports.render_report_html(
+        organization=selection.organization,
+        collection=selection.collection,
+        claims=claims(),
+        generated_at=timezone.now(),
+    )
+    if pdf:
+        reports.write_report_pdf(html, out)  # type: ignore[arg-type]
+    else:
+        out.write(html.encode("utf-8"))
+    return counted
+
+
+WRITERS: dict[str, Callable[[Selection, IO[bytes], Progress], int]] = {
+    ExportFormat.CSV: write_csv,
+    ExportFormat.JSONL: write_jsonl,
+    ExportFormat.CLAIMREVIEW: write_claimreview,
+    ExportFormat.WEBANNOTATION: write_webannotation,
+    ExportFormat.REPORT_HTML: lambda s, o, p: _report(s, o, p, pdf=False),
+    ExportFormat.REPORT_PDF: lambda s, o, p: _report(s, o, p, pdf=True),
+}
+
+
+def count(selection: Selection, export_format: str) -> int:
+    """How many records the export will hold: its progress bar's 100%."""
+    total = selection.claims().count()
+    if export_format == ExportFormat.WEBANNOTATION:
+        total += selection.annotations().count()
+    return total
+
+
+def filename(job: ExportJob) -> str:
+    scope = job.collection.slug if job.collection else "all"
+    stamp = job.created_at.strftime("%Y%m%d-%H%M")
+    return f"{job.organization.slug}-{scope}-{job.format}-{stamp}{SUFFIXES[job.format]}"
+
+
+# The job ------------------------------------------------------------------------------
+
+
+def temp_dir() -> Path:
+    path = Path(settings.WORKBENCH_EXPORT_TMP)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def export_run(job_id: int) -> ExportJob:
+    """Writes a job's file; safe to run again after a worker died in the middle.
+
+    The file is written to a temporary file first and handed to the storage
+    only when complete, under a name of its own; a second attempt clears what
+    a killed first one left behind, so a job ends with exactly one file.
+    """
+    job = ExportJob.objects.select_related("organization", "collection", "verdict").get(pk=job_id)
+    if job.status == JobStatus.DONE:
+        return job
+    selection = Selection.of(job)
+    total = count(selection, job.format)
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        total=total,
+        processed=0,
+        failure="",
+    )
+    prefix = f"export-{job.pk}-"
+    for stale in temp_dir().glob(prefix + "*"):
+        stale.unlink(missing_ok=True)
+
+    def progress(done: int) -> None:
+        ExportJob.objects.filter(pk=job.pk).update(processed=Least(done, F("total")))
+
+    handle, path = tempfile.mkstemp(prefix=prefix, dir=temp_dir())
+    try:
+        with os.fdopen(handle, "wb") as out:
+            rows = WRITERS[job.format](selection, out, progress)
+        name = f"exports/{job.organization.slug}/{job.pk}/{filename(job)}"
+        # What an earlier, killed attempt may have saved under this name.
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        with open(path, "rb") as complete:
+            stored = default_storage.save(name, File(complete))
+        size = default_storage.size(stored)
+    finally:
+        Path(path).unlink(missing_ok=True)
+    now = timezone.now()
+    ExportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.DONE,
+        file=stored,
+        filename=filename(job),
+        rows=rows,
+        size=size,
+        processed=Least(rows, F("total")),
+        finished_at=now,
+        expires_at=now + timedelta(days=settings.WORKBENCH_EXPORT_DAYS),
+    )
+    job.refresh_from_db()
+    return job
+
+
+def export_fail(job_id: int, reason: str) -> None:
+    ExportJob.objects.filter(pk=job_id).exclude(status=JobStatus.DONE).update(
+        status=JobStatus.FAILED, failure=reason, finished_at=timezone.now()
+    )
+
+
+def exports_expire(now: datetime | None = None) -> int:
+    """Deletes the files of exports past their expiry; the jobs stay, marked expired."""
+    now = now or timezone.now()
+    expired = 0
+    for job in ExportJob.objects.filter(expired=False, expires_at__lt=now).exclude(file=""):
+        if default_storage.exists(job.file):
+            default_storage.delete(job.file)
+        ExportJob.objects.filter(pk=job.pk).update(expired=True, file="")
+        expired += 1
+    return expired
+
+
+def export_start(*, selection: Selection, export_format: str, user: Any) -> ExportJob:
+    """Queues an export; the file is written by a worker (in-process without a broker)."""
+    from annotations import tasks
+
+    services.require_editor(user, selection.organization.pk)
+    if export_format not in ExportFormat.values:
+        raise ValidationError({"format": f"Use one of: {', '.join(ExportFormat.values)}."})
+    selection_check(selection)
+    pdf_check(selection, export_format)
+    with transaction.atomic():
+        job = ExportJob.objects.create(
+            organization=selection.organization,
+            collection=selection.collection,
+            created_by=user,
+            format=export_format,
+            audience=selection.audience,
+            status_filter=selection.status,
+            verdict=selection.verdict,
+            date_field=selection.date_field,
+            date_from=selection.date_from,
+            date_to=selection.date_to,
+        )
+        services.enqueue(tasks.run_export, job.pk)
+    return job

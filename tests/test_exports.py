@@ -1,0 +1,434 @@
+"""Exports of verified claims: the formats, the filters, the jobs and who may download them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from annotations import exports, verification
+from annotations.importers import SourceInput
+from annotations.models import (
+    Article,
+    ClaimAnnotation,
+    ExportJob,
+    JobStatus,
+    VerdictLabel,
+    VerifiedClaim,
+)
+from tests.conftest import demo_login, login
+
+# Tests that watch a job finish here and now; with a broker the job goes to the
+# real worker instead, and tests/integration/test_export_worker.py watches it.
+in_process = pytest.mark.skipif(
+    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see tests/integration"
+)
+
+
+def editor() -> User:
+    return User.objects.get(username="editor")
+
+
+def verdict(slug: str) -> VerdictLabel:
+    return VerdictLabel.objects.get(taxonomy__organization__slug="demo", slug=slug)
+
+
+def settle(article: Article, phrase: str, slug: str, *, publish: bool = True, **extra):
+    start = article.text.index(phrase)
+    claim = verification.verified_claim_save(
+        article=article,
+        editor=editor(),
+        judgement=verification.Judgement(
+            start=start,
+            end=start + len(phrase),
+            claim_reviewed=extra.pop("claim_reviewed", phrase),
+            verdict=verdict(slug),
+            rating=extra.pop("rating", verdict(slug).rating),
+            summary=extra.pop("summary", "What we found."),
+            claimant=extra.pop("claimant", "Congo River Alliance (M23)"),
+            sources=extra.pop(
+                "sources", [SourceInput(url="https://maps.example/kisangani", title="Map")]
+            ),
+        ),
+    )
+    return verification.verified_publish(claim=claim, editor=editor()) if publish else claim
+
+
+@pytest.fixture
+def desk(demo) -> Article:
+    """The demo's two published claims, one more with a confidential source, and a draft."""
+    settle(
+        demo,
+        "within 400 km (250 miles) of Kisangani",
+        "mostly-true",
+        claim_reviewed='=HYPERLINK("http://evil.example")',
+        sources=[
+            SourceInput(url="https://roads.example/atlas", title="@SUM(A1:A9)", stance="supports"),
+            SourceInput(
+                url="https://tipster.example/private", title="Our source", confidential=True
+            ),
+        ],
+    )
+    settle(demo, "approximately 1,500 km (930 miles) from the capital", "true", publish=False)
+    return demo
+
+
+def export(desk: Article, export_format: str, tmp_path: Path, **options) -> bytes:
+    out = tmp_path / f"out.{export_format}"
+    args = [f"--{k.replace('_', '-')}={v}" for k, v in options.items()]
+    call_command(
+        "export_claims", "--org", "demo", "--format", export_format, "--out", str(out), *args
+    )
+    return out.read_bytes()
+
+
+def jsonl(data: bytes) -> list[dict]:
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def test_jsonl_has_one_published_claim_per_line_with_its_sources(desk, tmp_path):
+    records = jsonl(export(desk, "jsonl", tmp_path))
+    assert len(records) == 3  # the draft stays out by default
+    kisangani = next(r for r in records if r["verdict"] == "mostly-true")
+    assert kisangani["rating"] == 4
+    assert kisangani["best_rating"] == 5
+    assert kisangani["article"]["title"] == desk.title
+    assert kisangani["url"].endswith(f"/newsrooms/demo/claims/{kisangani['id']}/")
+    # Outside the newsroom, a confidential source never appears.
+    assert [s["url"] for s in kisangani["sources"]] == ["https://roads.example/atlas"]
+    assert "confidential" not in kisangani["sources"][0]
+
+
+def test_inside_the_newsroom_every_source_is_exported_and_marked(desk, tmp_path):
+    records = jsonl(export(desk, "jsonl", tmp_path, audience="newsroom"))
+    kisangani = next(r for r in records if r["verdict"] == "mostly-true")
+    assert [s["confidential"] for s in kisangani["sources"]] == [False, True]
+
+
+def test_filters_by_status_verdict_and_date(desk, tmp_path):
+    assert len(jsonl(export(desk, "jsonl", tmp_path, status="all"))) == 4
+    assert [r["status"] for r in jsonl(export(desk, "jsonl", tmp_path, status="draft"))] == [
+        "draft"
+    ]
+    assert {r["verdict"] for r in jsonl(export(desk, "jsonl", tmp_path, verdict="misleading"))} == {
+        "misleading"
+    }
+    tomorrow = (timezone.now() + timedelta(days=1)).date().isoformat()
+    assert jsonl(export(desk, "jsonl", tmp_path, **{"from": tomorrow})) == []
+
+
+def test_csv_is_two_files_with_formulas_neutralised(desk, tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path)))
+    assert sorted(archive.namelist()) == ["claims.csv", "sources.csv"]
+    claims = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
+    sources = list(csv.DictReader(io.StringIO(archive.read("sources.csv").decode("utf-8-sig"))))
+    assert len(claims) == 3
+    kisangani = next(c for c in claims if c["verdict"] == "mostly-true")
+    # A spreadsheet would have run these as formulas.
+    assert kisangani["claim_reviewed"] == '\'=HYPERLINK("http://evil.example")'
+    assert kisangani["source_count"] == "1"
+    assert kisangani["sources"] == "'@SUM(A1:A9) <https://roads.example/atlas> (supports)"
+    mine = [s for s in sources if s["claim_id"] == kisangani["id"]]
+    assert [(s["position"], s["title"], s["stance"]) for s in mine] == [
+        ("1", "'@SUM(A1:A9)", "supports")
+    ]
+    assert len(sources) == sum(int(c["source_count"]) for c in claims)
+
+
+def test_claimreview_has_what_google_asks_for(desk, tmp_path):
+    claim = VerifiedClaim.objects.get(quote="give peace a chance")
+    verification.verified_correct(
+        claim=claim,
+        editor=editor(),
+        note="Unverifiable, not misleading.",
+        judgement=verification.Judgement(
+            start=claim.start,
+            end=claim.end,
+            claim_reviewed=claim.claim_reviewed,
+            verdict=verdict("unverifiable"),
+            summary=claim.summary,
+            claimant=claim.claimant,
+        ),
+    )
+    reviews = json.loads(export(desk, "claimreview", tmp_path))
+    assert len(reviews) == 3
+    for review in reviews:
+        assert review["@context"] == "https://schema.org"
+        assert review["@type"] == "ClaimReview"
+        assert review["claimReviewed"]
+        assert review["url"].startswith("http")
+        assert review["author"] == {
+            "@type": "Organization",
+            "name": "Demo Newsroom",
+            "url": "http://127.0.0.1:8000/newsrooms/demo/corrections/",
+        }
+        assert review["datePublished"] == timezone.now().date().isoformat()
+        assert review["reviewRating"]["@type"] == "Rating"
+        assert review["reviewRating"]["alternateName"]
+        assert review["itemReviewed"]["@type"] == "Claim"
+        assert review["itemReviewed"]["author"]["name"] == "Congo River Alliance (M23)"
+        assert review["itemReviewed"]["author"]["@type"] == "Organization"
+        assert review["itemReviewed"]["appearance"][0]["headline"] == desk.title
+    by_claim = {r["claimReviewed"]: r for r in reviews}
+    ordinal = by_claim['=HYPERLINK("http://evil.example")']["reviewRating"]
+    assert (ordinal["ratingValue"], ordinal["bestRating"], ordinal["worstRating"]) == (4, 5, 1)
+    assert ordinal["alternateName"] == "Mostly true"
+    corrected = by_claim[claim.claim_reviewed]
+    # Non-ordinal verdicts have a name and no place on the scale.
+    assert corrected["reviewRating"]["alternateName"] == "Unverifiable"
+    assert "ratingValue" not in corrected["reviewRating"]
+    assert corrected["dateModified"] == timezone.now().date().isoformat()
+
+
+def test_web_annotations_go_out_and_come_back_the_same(desk, tmp_path):
+    first = export(desk, "webannotation", tmp_path, audience="newsroom")
+    records = jsonl(first)
+    claims = [r for r in records if r["workbench:kind"] == "claim"]
+    assert len(claims) == ClaimAnnotation.objects.filter(article=desk).count() == 7
+    sample = claims[0]
+    assert sample["type"] == "Annotation"
+    assert {s["type"] for s in sample["target"]["selector"]} == {
+        "TextQuoteSelector",
+        "TextPositionSelector",
+    }
+    path = tmp_path / "annotations.jsonl"
+    path.write_bytes(first)
+    # The reviewers' claims are gone, as on another instance; then imported again.
+    ClaimAnnotation.all_objects.filter(article=desk).delete()
+    out = io.StringIO()
+    call_command("import_annotations", str(path), "--org", "demo", stdout=out)
+    assert "7 created" in out.getvalue()
+    assert "3 verified claims skipped" in out.getvalue()
+
+    second = jsonl(export(desk, "webannotation", tmp_path, audience="newsroom"))
+
+    def same(record: dict) -> dict:
+        return {k: v for k, v in record.items() if k not in {"id", "created", "modified"}}
+
+    assert [same(r) for r in second] == [same(r) for r in records]
+
+
+def test_a_bad_web_annotation_line_is_reported_with_its_number(demo, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    good = {
+        "type": "Annotation",
+        "creator": {"nickname": "reviewer1"},
+        "target": {
+            "source": f"urn:workbench:sha256:{demo.content_hash}",
+            "selector": [
+                {"type": "TextQuoteSelector", "exact": "Walikale"},
+                {
+                    "type": "TextPositionSelector",
+                    "start": demo.text.index("Walikale"),
+                    "end": demo.text.index("Walikale") + 8,
+                },
+            ],
+        },
+        "body": [{"type": "TextualBody", "purpose": "assessing", "workbench:verdict": "true"}],
+    }
+    bad = dict(good, target={"source": "urn:x"})
+    path.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_annotations", str(path), "--org", "demo", stdout=out, stderr=err)
+    assert "1 created" in out.getvalue()
+    assert "bad.jsonl:2: target.selector" in err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "xml"], "invalid choice: 'xml'"),
+        (["--format", "jsonl", "--verdict", "nonsense"], "Unknown verdict 'nonsense'"),
+        (["--format", "jsonl", "--from", "2026-13-01"], "not a date like"),
+        (["--format", "jsonl", "--from", "2026-03-02", "--to", "2026-03-01"], "ends before"),
+        (["--format", "jsonl", "--collection", "nope"], "No collection 'nope'"),
+    ],
+)
+def test_the_command_refuses_bad_arguments(desk, tmp_path, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "export_claims",
+            "--org",
+            "demo",
+            "--out",
+            str(tmp_path / "x"),
+            *args,
+            stderr=io.StringIO(),
+        )
+    assert not (tmp_path / "x").exists()
+
+
+def start(selection: exports.Selection, export_format: str, capture) -> ExportJob:
+    """Starts an export; its task runs (in-process) when the job's transaction commits."""
+    with capture(execute=True):
+        job = exports.export_start(selection=selection, export_format=export_format, user=editor())
+    job.refresh_from_db()
+    return job
+
+
+@in_process
+def test_the_editor_exports_from_the_page_and_downloads_the_file(
+    client, desk, worker_media, django_capture_on_commit_callbacks
+):
+    demo_login(client, "editor")
+    page = client.get(reverse("exports", args=["demo"]))
+    assert page.status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("exports", args=["demo"]),
+            {
+                "format": "jsonl",
+                "status": "published",
+                "date_field": "published_at",
+                "audience": "public",
+            },
+        )
+    assert response.status_code == 302
+    job = ExportJob.objects.get()
+    assert job.status == JobStatus.DONE  # in-process here; tests/integration use a worker
+    assert (job.rows, job.total, job.percent) == (3, 3, 100)
+    listing = client.get(reverse("exports", args=["demo"]))
+    assert f"Download {job.filename}" in listing.text
+    download = client.get(reverse("export-download", args=[job.pk]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment")
+    assert len(b"".join(download.streaming_content).splitlines()) == 3
+
+
+def test_a_bad_date_range_is_refused_with_the_field_named(client, desk):
+    demo_login(client, "editor")
+    response = client.post(
+        reverse("exports", args=["demo"]),
+        {
+            "format": "csv",
+            "status": "published",
+            "date_field": "published_at",
+            "date_from": "2026-03-02",
+            "date_to": "2026-03-01",
+            "audience": "public",
+        },
+    )
+    assert response.status_code == 400
+    assert "The range ends before it starts." in response.text
+    assert not ExportJob.objects.exists()
+
+
+def test_reviewers_and_other_newsrooms_get_a_404(client, desk, eve, worker_media):
+    job = exports.export_start(
+        selection=exports.Selection(organization=desk.organization),
+        export_format="jsonl",
+        user=editor(),
+    )
+    demo_login(client, "reviewer1")
+    assert client.get(reverse("exports", args=["demo"])).status_code == 404
+    assert client.get(reverse("export-download", args=[job.pk])).status_code == 404
+    client.logout()
+    login(client, eve)
+    assert client.get(reverse("exports", args=["demo"])).status_code == 404
+    assert client.get(reverse("export-status", args=[job.pk])).status_code == 404
+    assert client.get(reverse("export-download", args=[job.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("export-download", args=[job.pk])).status_code == 302  # log in
+
+
+@in_process
+def test_a_failed_export_shows_its_reason(
+    client, desk, settings, tmp_path, worker_media, django_capture_on_commit_callbacks
+):
+    # A misconfigured temporary folder: a file stands where it should be.
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    settings.WORKBENCH_EXPORT_TMP = blocked
+    job = start(
+        exports.Selection(organization=desk.organization),
+        "jsonl",
+        django_capture_on_commit_callbacks,
+    )
+    assert job.status == JobStatus.FAILED
+    assert "FileExistsError" in job.failure
+    page = demo_login(client, "editor").get(reverse("exports", args=["demo"]))
+    assert "The export failed: FileExistsError" in page.text
+
+
+@in_process
+def test_expired_exports_lose_their_file_and_keep_their_record(
+    client, desk, worker_media, django_capture_on_commit_callbacks
+):
+    job = start(
+        exports.Selection(organization=desk.organization),
+        "jsonl",
+        django_capture_on_commit_callbacks,
+    )
+    assert default_storage.exists(job.file)
+    assert exports.exports_expire(now=timezone.now() + timedelta(days=6)) == 0
+    assert exports.exports_expire(now=timezone.now() + timedelta(days=8)) == 1
+    stored = job.file
+    job.refresh_from_db()
+    assert job.expired
+    assert not default_storage.exists(stored)
+    demo_login(client, "editor")
+    assert client.get(reverse("export-download", args=[job.pk])).status_code == 404
+    assert "expired" in client.get(reverse("exports", args=["demo"])).text
+
+
+def test_the_public_page_of_a_claim_shows_published_ones_without_confidential_sources(client, desk):
+    published = VerifiedClaim.objects.get(verdict__slug="mostly-true")
+    page = client.get(reverse("public-claim", args=["demo", published.pk]))
+    assert page.status_code == 200
+    assert "roads.example/atlas" in page.text
+    assert "tipster.example" not in page.text
+    draft = VerifiedClaim.objects.get(status="draft")
+    assert client.get(reverse("public-claim", args=["demo", draft.pk])).status_code == 404
+    assert client.get(reverse("public-claim", args=["other", published.pk])).status_code == 404
+
+
+def test_celery_beat_runs_the_expiry_every_hour():
+    from annotations import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["exports-expire"]
+    assert entry["schedule"] == 3600
+    assert entry["task"] == tasks.exports_expire.name
+
+
+def test_a_pdf_report_too_large_to_lay_out_is_refused_before_it_starts(desk, tmp_path, settings):
+    settings.WORKBENCH_REPORT_PDF_MAX_CLAIMS = 2
+    with pytest.raises(
+        CommandError, match="A PDF report holds at most 2 claims and this one has 3"
+    ):
+        call_command(
+            "export_claims",
+            "--org",
+            "demo",
+            "--format",
+            "report-pdf",
+            "--out",
+            str(tmp_path / "r.pdf"),
+        )
+    with pytest.raises(ValidationError, match="choose the HTML report"):
+        exports.export_start(
+            selection=exports.Selection(organization=desk.organization),
+            export_format="report-pdf",
+            user=editor(),
+        )
+    assert not ExportJob.objects.exists()
+
+
+def test_the_report_exports_leave_confidential_sources_out(desk, tmp_path):
+    html = export(desk, "report-html", tmp_path).decode()
+    assert "roads.example/atlas" in html
+    assert "tipster.example" not in html
+    assert "give peace a chance" in html
+    assert export(desk, "report-pdf", tmp_path).startswith(b"%PDF-")
