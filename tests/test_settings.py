@@ -26,6 +26,7 @@ print(json.dumps({
     "debug": settings.DEBUG,
     "hosts": settings.ALLOWED_HOSTS,
     "secure_cookies": getattr(settings, "SESSION_COOKIE_SECURE", False),
+    "storage": settings.STORAGES["default"],
 }))
 """
 
@@ -115,3 +116,18 @@ def test_typed_helpers_read_their_variables(monkeypatch, tmp_path):
     monkeypatch.setenv("WB_SECRET_FILE", str(tmp_path / "missing"))
     with pytest.raises(ConfigError, match="cannot be read"):
         env_str("WB_SECRET")
+
+
+def test_files_go_to_an_s3_compatible_bucket_when_one_is_named(tmp_path):
+    local = loaded(WORKBENCH_VAR_DIR=str(tmp_path))
+    assert local["storage"]["BACKEND"] == "django.core.files.storage.FileSystemStorage"
+    s3 = loaded(
+        WORKBENCH_VAR_DIR=str(tmp_path),
+        WORKBENCH_S3_BUCKET="newsroom-exports",
+        WORKBENCH_S3_ENDPOINT_URL="https://minio.internal:9000",
+    )
+    assert s3["storage"]["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert s3["storage"]["OPTIONS"]["bucket_name"] == "newsroom-exports"
+    assert s3["storage"]["OPTIONS"]["endpoint_url"] == "https://minio.internal:9000"
+    # Never public: downloads go through the workbench's permission check.
+    assert s3["storage"]["OPTIONS"]["default_acl"] == "private"

@@ -9,6 +9,7 @@ turns the safe-for-laptops defaults off.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -133,7 +134,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -143,6 +144,25 @@ STORAGES = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Uploads and export files: MEDIA_ROOT, or an S3-compatible bucket (AWS, MinIO,
+# Ceph, ...) when WORKBENCH_S3_BUCKET is set. Needs the "s3" extra:
+# pip install '.[s3]' (django-storages and boto3). Files stay private:
+# downloads go through the workbench, which checks who asks.
+S3_BUCKET = env_str("WORKBENCH_S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("WORKBENCH_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("WORKBENCH_S3_REGION") or None,
+            "access_key": env_str("WORKBENCH_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("WORKBENCH_S3_SECRET_ACCESS_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # Celery. Without a broker the tasks run in-process (eagerly), so the
 # embedded default needs no Redis; with CELERY_BROKER_URL set, a real
