@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "rest_framework",
+    "drf_spectacular",
+    # Swagger UI and Redoc from our own static files, never a CDN.
+    "drf_spectacular_sidecar",
     "simple_history",
     "annotations",
 ]
@@ -196,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
 WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS = env_int(
     "WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS", 0 if CELERY_TASK_ALWAYS_EAGER else 2
 )
+# A webhook delivery that fails is tried again after this many seconds, then
+# twice as long each time (annotations/webhooks.py); 30 s gives a partner's
+# receiver about an hour to come back before the delivery is marked failed.
+WORKBENCH_WEBHOOK_BACKOFF_SECONDS = env_int("WORKBENCH_WEBHOOK_BACKOFF_SECONDS", 30)
 
 # Where exports link to (ClaimReview's url, the Web Annotation ids): the
 # public address of this workbench.
@@ -213,6 +220,59 @@ WORKBENCH_MAX_NOTE_CHARS = env_int("WORKBENCH_MAX_NOTE_CHARS", 10_000)
 WORKBENCH_MAX_UPLOAD_BYTES = env_int("WORKBENCH_MAX_UPLOAD_BYTES", 20_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 5_000_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_500_000
+
+# Caches: the API's throttle counts. Redis when WORKBENCH_CACHE_URL (or the
+# broker) is set, so every gunicorn worker counts the same requests; memory
+# for the embedded default.
+CACHE_URL = env_str("WORKBENCH_CACHE_URL", CELERY_BROKER_URL)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
+# The REST API (/api/v1/; README: "Partner API").
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "annotations.api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["annotations.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["annotations.api.throttles.KeyRateThrottle"],
+    # Per key (or member, or address without credentials); "none" turns it off.
+    "DEFAULT_THROTTLE_RATES": {"api": env_str("WORKBENCH_API_RATE", "600/min")},
+    "DEFAULT_RENDERER_CLASSES": ["annotations.api.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["annotations.api.renderers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fact-check Workbench API",
+    "DESCRIPTION": (
+        "Published verified claims for partner newsrooms, and the workbench's own "
+        "articles, claim annotations, agreement and exports for its members. "
+        "Authenticate with `Authorization: Bearer wb_…` (an API key of your newsroom)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotations.api.errors.postprocess_errors",
+    ],
+}
+# A JSON body over this is refused with 413 before it is parsed.
+WORKBENCH_API_MAX_BODY_BYTES = env_int("WORKBENCH_API_MAX_BODY_BYTES", 1_000_000)
+# The claims list shows changes this many seconds old or older, so a change
+# committed late can never land behind a partner's sync cursor.
+WORKBENCH_API_SYNC_LAG_SECONDS = env_int("WORKBENCH_API_SYNC_LAG_SECONDS", 2)
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)

@@ -1,0 +1,135 @@
+"""One error format for every error the API answers (README: “Partner API”).
+
+    {"status": 400, "code": "invalid", "detail": "…", "fields": {"verdict": ["…"]}}
+
+`fields` is there only for field errors. A 429 also carries `Retry-After`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# Every operation may answer these; the schema says so (postprocess_errors).
+COMMON_ERRORS = {
+    "400": "Bad request: `fields` names what is wrong.",
+    "401": "No credentials, or an unknown, revoked or expired API key.",
+    "403": "The key lacks the scope, or the member's role does not allow it.",
+    "404": "Not found in your newsroom.",
+    "413": "The request body is too large.",
+    "429": "Too many requests: wait `Retry-After` seconds.",
+}
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Someone changed this since you read it: read it again, then retry."
+    default_code = "conflict"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Documents the error body; never used to validate input."""
+
+    status = serializers.IntegerField()
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )
+
+
+def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flattens DRF's nested error detail into `{"sources.0.url": ["…"]}`."""
+    fields: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            fields |= _field_errors(value, name)
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for index, value in enumerate(detail):
+            fields |= _field_errors(value, f"{prefix}.{index}" if prefix else str(index))
+    elif isinstance(detail, list):
+        if detail:
+            fields[prefix or "non_field_errors"] = [str(item) for item in detail]
+    else:
+        fields[prefix or "non_field_errors"] = [str(detail)]
+    return fields
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found in your newsroom.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a 500: Django's handler logs it
+    body: dict[str, Any] = {"status": response.status_code}
+    if isinstance(exc, exceptions.ValidationError):
+        body |= {
+            "code": "invalid",
+            "detail": "Some fields are not valid: see `fields`.",
+            "fields": _field_errors(exc.detail),
+        }
+    elif isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        body |= {
+            "code": codes if isinstance(codes, str) else exc.default_code,
+            "detail": str(exc.detail),
+        }
+    response.data = body
+    return response
+
+
+def postprocess_errors(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """Adds the common error responses to every operation of the schema."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault(
+        "Error",
+        {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "detail": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["status", "code", "detail"],
+        },
+    )
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in result.get("paths", {}).values():
+        for method, operation in path.items():
+            responses = operation.setdefault("responses", {})
+            for code, description in COMMON_ERRORS.items():
+                if code == "413" and method not in ("post", "put", "patch"):
+                    continue
+                responses.setdefault(code, {"description": description, "content": error})
+            if method in ("put", "patch", "delete"):
+                responses.setdefault(
+                    "409",
+                    {"description": "A stale `version`: read again, retry.", "content": error},
+                )
+    return result
