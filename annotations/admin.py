@@ -17,7 +17,8 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from annotations import models
-from annotations.selectors import editor_organizations_for
+from annotations.api.keys import api_key_revoke
+from annotations.selectors import admin_organizations_for, editor_organizations_for
 from annotations.services import agreement_request
 
 # How to reach the organization from each model the admin lists or offers.
@@ -31,6 +32,9 @@ ORG_PATHS: dict[type[Model], str] = {
     models.Assignment: "article__organization",
     models.ClaimAnnotation: "article__organization",
     models.Source: "claim__article__organization",
+    models.ApiKey: "organization",
+    models.Webhook: "organization",
+    models.WebhookDelivery: "webhook__organization",
 }
 
 
@@ -179,3 +183,95 @@ class ClaimAnnotationAdmin(OrgScopedAdmin):
         obj.version += 1
         super().save_model(request, obj, form, change)
         agreement_request(obj.article_id)
+
+
+@admin.register(models.ApiKey)
+class ApiKeyAdmin(OrgScopedAdmin):
+    """Keys are made with their secret shown once (the API keys page or
+    create_api_key), so the admin only lists them and revokes them."""
+
+    list_display = [
+        "name",
+        "display",
+        "organization",
+        "user",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = [("organization", RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    # The hashed secret is left out: it is of no use to read and would only
+    # help someone trying to guess the secret offline.
+    exclude = ["hashed_secret"]
+    readonly_fields = [
+        "organization",
+        "name",
+        "display",
+        "scopes",
+        "user",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Like the API keys page: only a newsroom's admins see its keys.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(organization__in=admin_organizations_for(request.user))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description="key")
+    def display(self, obj: models.ApiKey) -> str:
+        return obj.display
+
+    @admin.action(description="Revoke the selected API keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[models.ApiKey]) -> None:
+        revoked = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            api_key_revoke(key=key)
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} key{'s' if revoked != 1 else ''}.")
+
+
+class WebhookAdminBase(OrgScopedAdmin):
+    """To look at: webhooks are registered, changed and deleted by a newsroom's
+    admins on its Webhooks page, through the services that check the role."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # Like the Webhooks page: only a newsroom's admins see its webhooks.
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        path = ORG_PATHS[queryset.model]
+        return queryset.filter(**{f"{path}__in": admin_organizations_for(request.user)})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(models.Webhook)
+class WebhookAdmin(WebhookAdminBase):
+    list_display = ["url", "organization", "active", "created_at"]
+    list_filter = [("organization", RelatedOnlyFieldListFilter), "active"]
+    # The signing secret is shown on the Webhooks page, not here.
+    exclude = ["secret"]
+
+
+@admin.register(models.WebhookDelivery)
+class WebhookDeliveryAdmin(WebhookAdminBase):
+    list_display = ["pk", "event", "webhook", "status", "attempts", "response_status", "created_at"]
+    list_filter = ["status", "event"]

@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from annotations import exports, selectors
 from annotations.forms import ExportForm
-from annotations.models import ExportJob, Organization
+from annotations.models import ExportFormat, ExportJob, Organization
 from annotations.services import describe_error
 from annotations.views import HtmxHttpRequest
+
+# How long a signed download link to a file in a bucket stays valid: long
+# enough to follow the redirect, too short to be worth passing on.
+DOWNLOAD_LINK_SECONDS = 60
+CONTENT_TYPES: dict[str, str] = {
+    ExportFormat.CSV: "application/zip",
+    ExportFormat.JSONL: "application/x-ndjson",
+    ExportFormat.CLAIMREVIEW: "application/ld+json",
+    ExportFormat.WEBANNOTATION: "application/x-ndjson",
+    ExportFormat.REPORT_HTML: "text/html",
+    ExportFormat.REPORT_PDF: "application/pdf",
+}
 
 
 def _editor_organization(request: HtmxHttpRequest, slug: str) -> Organization:
@@ -89,13 +105,39 @@ def export_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def export_download(request: HtmxHttpRequest, pk: int) -> FileResponse:
+def export_download(request: HtmxHttpRequest, pk: int) -> HttpResponseBase:
     job = _editor_job(request, pk)
     if not job.downloadable or not default_storage.exists(job.file):
         raise Http404("This export has no file (not finished, failed or expired).")
-    return FileResponse(
-        default_storage.open(job.file, "rb"), as_attachment=True, filename=job.filename
+    return export_file_response(job)
+
+
+def export_file_response(job: ExportJob) -> HttpResponseBase:
+    """The finished export's file, for someone already allowed to have it (browser and API)."""
+    content_type = CONTENT_TYPES.get(job.format, "application/octet-stream")
+    if isinstance(default_storage, FileSystemStorage):
+        return FileResponse(
+            default_storage.open(job.file, "rb"),
+            as_attachment=True,
+            filename=job.filename,
+            content_type=content_type,
+        )
+    # A bucket (django-storages' S3Storage): opening the object would first copy
+    # the whole file into this process's memory, so the client fetches it from
+    # the bucket itself, through a signed link that expires within a minute.
+    bucket: Any = default_storage
+    link = bucket.url(
+        job.file,
+        parameters={
+            "ResponseContentDisposition": content_disposition_header(True, job.filename),
+            "ResponseContentType": content_type,
+        },
+        expire=DOWNLOAD_LINK_SECONDS,
     )
+    response = HttpResponseRedirect(link)
+    # The link lets anyone holding it download the file: kept out of caches.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

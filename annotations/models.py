@@ -821,7 +821,7 @@ class ApiKey(models.Model):
 
     @property
     def status(self) -> str:
-        """"revoked", "expired" or "active", as the key list shows it."""
+        """The key's state as the key list shows it: revoked, expired or active."""
         if self.revoked_at is not None:
             return "revoked"
         if self.expires_at is not None and self.expires_at <= timezone.now():

@@ -188,12 +188,38 @@ def _corrections(entries: Sequence[Entry]) -> list[LogLine]:
     return [LogLine(c, claims[c.claim_id], text_direction(c.note)) for c in found]
 
 
-def _agreement(collection: Collection | None) -> dict[str, Any] | None:
+def anonymised(results: dict[str, Any]) -> dict[str, Any]:
+    """The figures with each reviewer named "Reviewer 1", "Reviewer 2", … in their order.
+
+    Who reviewed what is the newsroom's business: a report for outside keeps
+    the figures and leaves the names out.
+    """
+    names = {name: f"Reviewer {i}" for i, name in enumerate(results["reviewers"], start=1)}
+
+    def rename(name: str) -> str:
+        return names.setdefault(name, f"Reviewer {len(names) + 1}")
+
+    def pairs(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [item | {"a": rename(item["a"]), "b": rename(item["b"])} for item in items]
+
+    return results | {
+        "reviewers": [rename(name) for name in results["reviewers"]],
+        "pairs": pairs(results["pairs"]),
+        "spans": results["spans"] | {"pairs": pairs(results["spans"]["pairs"])},
+        "reviewer_agreement": [
+            item | {"reviewer": rename(item["reviewer"])}
+            for item in results.get("reviewer_agreement", [])
+        ],
+        "unmatched": {rename(name): n for name, n in results.get("unmatched", {}).items()},
+    }
+
+
+def _agreement(collection: Collection | None, *, public: bool) -> dict[str, Any] | None:
     """The latest finished agreement run's figures and the dashboard's charts of them."""
     report = agreement_runs.latest_report(collection) if collection is not None else None
     if report is None or not report.results:
         return None
-    results = report.results
+    results = anonymised(report.results) if public else report.results
     verdict, rating = results["verdict"], results["rating"]
     reviewers, kappas = charts.pair_matrix(results, "kappa")
     return {
@@ -224,12 +250,14 @@ def render_report_html(
     collection: Collection | None,
     claims: Iterable[VerifiedClaim],
     generated_at: datetime,
+    public: bool = True,
 ) -> str:
     """A standalone HTML document (inline CSS, no external assets, no JavaScript).
 
     Every claim's sources are shown as given: the caller has already left out
-    what must not leave the newsroom. Prefetch `sources` and select `verdict`
-    and `article`, or each claim costs queries.
+    what must not leave the newsroom. A public report names no reviewer.
+    Prefetch `sources` and select `verdict` and `article`, or each claim costs
+    queries.
     """
     entries = [
         Entry(
@@ -252,7 +280,7 @@ def render_report_html(
         "summary": _summary(entries),
         "verdicts": verdicts,
         "verdict_chart": verdict_bars("Claims per verdict", verdicts),
-        "agreement": _agreement(collection),
+        "agreement": _agreement(collection, public=public),
         "corrections": _corrections(entries),
     }
     return render_to_string("annotations/report.html", context)

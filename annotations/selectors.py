@@ -188,3 +188,10 @@ def reviewers_of(organization_id: int) -> QuerySet[User]:
         )
         .order_by("username")
     )
+
+
+def admin_organizations_for(user: AnyUser) -> QuerySet[Organization]:
+    """Newsrooms where this user is an admin (who alone manage API keys)."""
+    if not isinstance(user, User):
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)

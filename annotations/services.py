@@ -729,6 +729,17 @@ class AnnotationReport:
 ARTICLE_URN = "urn:workbench:sha256:"
 
 
+def verdict_by_slug(*, taxonomy: Taxonomy, slug: str) -> VerdictLabel:
+    """The taxonomy's verdict with this slug; an unknown slug names the ones there are."""
+    verdict = VerdictLabel.objects.filter(taxonomy=taxonomy, slug=slug).first()
+    if verdict is None:
+        slugs = VerdictLabel.objects.filter(taxonomy=taxonomy).values_list("slug", flat=True)
+        raise ValidationError(
+            {"verdict": f"Unknown verdict {slug!r}; use one of {', '.join(slugs)}."}
+        )
+    return verdict
+
+
 def _annotation_import_one(*, organization: Organization, record: AnnotationInput) -> bool:
     """Imports one annotation; False when the same highlight is already stored."""
     articles = Article.objects.filter(organization=organization)
@@ -753,16 +764,7 @@ def _annotation_import_one(*, organization: Organization, record: AnnotationInpu
         )
     verdict = None
     if record.verdict is not None:
-        verdict = VerdictLabel.objects.filter(
-            taxonomy=article.collection.taxonomy, slug=record.verdict
-        ).first()
-        if verdict is None:
-            slugs = VerdictLabel.objects.filter(taxonomy=article.collection.taxonomy).values_list(
-                "slug", flat=True
-            )
-            raise ValidationError(
-                {"verdict": f"Unknown verdict {record.verdict!r}; use one of {', '.join(slugs)}."}
-            )
+        verdict = verdict_by_slug(taxonomy=article.collection.taxonomy, slug=record.verdict)
     reviewer = membership.user
     with transaction.atomic():
         if ClaimAnnotation.objects.filter(

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from annotations import agreement_runs, exports
+from annotations import agreement_runs, exports, webhooks
 from annotations.models import AgreementReport, ArticleAgreement, ImportJob, JobStatus
 from annotations.services import import_job_run
 
@@ -121,3 +121,25 @@ def run_export(job_id: int) -> int:
 def exports_expire() -> int:
     """Hourly (celery beat): deletes export files past their expiry."""
     return exports.exports_expire()
+
+
+# Webhooks --------------------------------------------------------------------------
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def deliver_webhook(self: Any, delivery_id: int) -> str:
+    """Sends one webhook delivery; a failed attempt comes back after a growing wait.
+
+    webhooks.delivery_attempt counts the attempts and decides when to give up,
+    so Celery's own retry limit is off. Run again for a delivery that is
+    delivered or failed, it does nothing.
+    """
+    outcome = webhooks.delivery_attempt(delivery_id)
+    # In-process (no broker) Celery would run a retry at once, ignoring its
+    # countdown, and raise it through whoever queued the task (the request
+    # that published the claim). The attempts simply follow one another here.
+    while outcome.retry_in is not None and self.request.is_eager:
+        outcome = webhooks.delivery_attempt(delivery_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status

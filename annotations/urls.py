@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from annotations import adjudication_views, export_views, views
+from annotations import adjudication_views, export_views, key_views, views, webhook_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -43,12 +43,30 @@ urlpatterns = [
         name="corrections-log",
     ),
     path("newsrooms/<slug:slug>/exports/", export_views.exports_page, name="exports"),
+    path("newsrooms/<slug:slug>/api-keys/", key_views.api_keys_page, name="api-keys"),
+    path(
+        "newsrooms/<slug:slug>/api-keys/<int:pk>/revoke/",
+        key_views.api_key_revoke,
+        name="api-key-revoke",
+    ),
     path("exports/<int:pk>/", export_views.export_status, name="export-status"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export-download"),
     path(
         "newsrooms/<slug:slug>/claims/<int:pk>/",
         export_views.public_claim,
         name="public-claim",
+    ),
+    path("newsrooms/<slug:slug>/webhooks/", webhook_views.webhooks_page, name="webhooks"),
+    path(
+        "newsrooms/<slug:slug>/webhooks/deliveries/",
+        webhook_views.webhook_deliveries,
+        name="webhook-deliveries",
+    ),
+    path("webhooks/<int:pk>/<str:action>/", webhook_views.webhook_action, name="webhook-action"),
+    path(
+        "webhook-deliveries/<int:pk>/redeliver/",
+        webhook_views.delivery_redeliver,
+        name="webhook-redeliver",
     ),
     path("taxonomies/<int:pk>/verdicts.css", views.taxonomy_css, name="taxonomy-css"),
 ]

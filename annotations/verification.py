@@ -32,9 +32,11 @@ from annotations.models import (
     VerifiedClaim,
     VerifiedSource,
     VerifiedStatus,
+    WebhookEvent,
 )
 from annotations.services import _validate_sources, require_editor
 from annotations.similar import Suggestion, similar_claims_many
+from annotations.webhooks import webhooks_notify
 
 # Google's ClaimReview guidance: the claim as reviewed should be short.
 CLAIM_REVIEWED_HINT = 75
@@ -276,6 +278,8 @@ def verified_publish(*, claim: VerifiedClaim, editor: User) -> VerifiedClaim:
         current.version += 1
         current._history_user = editor  # type: ignore[attr-defined]
         current.save()
+        # Written with the change, sent once it commits.
+        webhooks_notify(claim=current, event=WebhookEvent.PUBLISHED)
     return current
 
 
@@ -317,6 +321,7 @@ def verified_correct(
         Correction.objects.create(
             claim=current, kind=CorrectionKind.CORRECTION, note=note.strip(), editor=editor
         )
+        webhooks_notify(claim=current, event=WebhookEvent.CORRECTED)
     return current
 
 
@@ -339,4 +344,5 @@ def verified_retract(*, claim: VerifiedClaim, editor: User, note: str) -> Verifi
         Correction.objects.create(
             claim=current, kind=CorrectionKind.RETRACTION, note=note.strip(), editor=editor
         )
+        webhooks_notify(claim=current, event=WebhookEvent.RETRACTED)
     return current

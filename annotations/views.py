@@ -81,6 +81,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
                 organization__in=selectors.editor_organizations_for(request.user)
             ),
             "edited": selectors.editor_organizations_for(request.user).order_by("name"),
+            "administered": set(
+                selectors.admin_organizations_for(request.user).values_list("pk", flat=True)
+            ),
         },
     )
 

@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,9 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from annotations import exports, verification
 from annotations.importers import SourceInput
@@ -145,6 +148,69 @@ def test_csv_is_two_files_with_formulas_neutralised(desk, tmp_path):
         ("1", "'@SUM(A1:A9)", "supports")
     ]
     assert len(sources) == sum(int(c["source_count"]) for c in claims)
+
+
+@pytest.mark.parametrize("microsecond", [0, 100_000, 123_456])
+def test_dates_and_times_are_written_as_isoformat_writes_them(desk, tmp_path, microsecond):
+    # The database writes the text (page_rows); it must be Python's, to the byte:
+    # no fraction when it is zero, six digits when not, the offset as +00:00.
+    late = datetime(2026, 11, 28, 23, 59, 59, microsecond, tzinfo=UTC)
+    VerifiedClaim.objects.filter(status="published").update(
+        published_at=late, updated_at=late + timedelta(days=1), claim_date=date(2026, 2, 3)
+    )
+    Article.objects.filter(pk=desk.pk).update(published_at=late - timedelta(days=30))
+    selection = exports.Selection(organization=desk.organization, status="all")
+    rows, _ = exports.page_rows(selection.claims(), selection.sources())
+    assert len(rows) == 4
+    for row in rows:
+        claim = VerifiedClaim.objects.select_related("article").get(pk=row.id)
+        assert row.published_at == (claim.published_at and claim.published_at.isoformat())
+        assert row.updated_at == claim.updated_at.isoformat()
+        assert row.created_at == claim.created_at.isoformat()
+        assert row.claim_date == (claim.claim_date and claim.claim_date.isoformat())
+        assert row.article_published_at == claim.article.published_at.isoformat()
+    fraction = f".{microsecond:06d}" if microsecond else ""
+    record = jsonl(export(desk, "jsonl", tmp_path))[0]
+    assert record["published_at"] == f"2026-11-28T23:59:59{fraction}+00:00"
+    assert record["updated_at"] == f"2026-11-29T23:59:59{fraction}+00:00"
+    assert record["claim_date"] == "2026-02-03"
+    assert record["article"]["published_at"] == f"2026-10-29T23:59:59{fraction}+00:00"
+    review = json.loads(export(desk, "claimreview", tmp_path))[0]
+    assert review["datePublished"] == "2026-11-28"
+    assert review["itemReviewed"]["appearance"][0]["datePublished"] == "2026-10-29"
+    assert review["itemReviewed"]["datePublished"] == "2026-02-03"
+
+
+@pytest.mark.parametrize("export_format", ["csv", "jsonl", "claimreview"])
+def test_a_file_written_a_claim_per_page_is_the_same_file(desk, tmp_path, export_format):
+    def contents(data: bytes) -> dict[str, bytes]:
+        if export_format != "csv":
+            return {"file": data}
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        return {name: archive.read(name) for name in archive.namelist()}
+
+    whole = contents(export(desk, export_format, tmp_path, audience="newsroom"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exports, "CHUNK", 1)
+        paged = contents(export(desk, export_format, tmp_path, audience="newsroom"))
+    assert paged == whole
+    assert all(len(data.splitlines()) >= 3 for data in whole.values())
+
+
+CELLS = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(alphabet=st.sampled_from("ab ,\"\r\n'=é🚙\t")),
+    st.text(),
+)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(CELLS, min_size=2, max_size=8), max_size=5))
+def test_csv_text_is_what_csv_writer_writes(rows):
+    reference = io.StringIO()
+    csv.writer(reference).writerows(rows)
+    assert exports._csv_text(rows) == reference.getvalue()
 
 
 def test_claimreview_has_what_google_asks_for(desk, tmp_path):

@@ -57,13 +57,14 @@ def public_claims(collection: Collection):
     )
 
 
-def report(collection: Collection | None = None, claims=None) -> str:
+def report(collection: Collection | None = None, claims=None, *, public: bool = True) -> str:
     collection = collection or desk()
     return reports.render_report_html(
         organization=collection.organization,
         collection=collection,
         claims=public_claims(collection) if claims is None else claims,
         generated_at=GENERATED_AT,
+        public=public,
     )
 
 
@@ -221,7 +222,7 @@ def test_agreement_figures_and_charts_appear_once_a_run_finished(demo):
     # The demo: two reviewers, misleading twice against misleading and unverifiable.
     assert "α = 0.000" in words
     assert "Krippendorff's alpha, nominal" in words
-    assert "reviewer1 × reviewer2 0.571 2 0.000 50%" in words
+    assert "Reviewer 1 × Reviewer 2 0.571 2 0.000 50%" in words
     assert "Percent agreement on verdicts: 50%" in words
     assert set(agreement.xpath(".//svg/@aria-label")) == {
         "Verdict alpha with its 95% interval",
@@ -229,6 +230,18 @@ def test_agreement_figures_and_charts_appear_once_a_run_finished(demo):
         "Cohen's kappa per pair",
         "Verdict confusion matrix (pooled over pairs)",
     }
+
+
+def test_only_a_report_for_the_newsroom_names_the_reviewers(demo):
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk()))
+
+    public = text(section(report(), "agreement"))
+    inside = text(section(report(public=False), "agreement"))
+
+    assert "reviewer1" not in public
+    assert "reviewer2" not in public
+    assert "reviewers Reviewer 1, Reviewer 2" in public
+    assert "reviewer1 × reviewer2 0.571 2 0.000 50%" in inside
 
 
 def test_a_report_of_all_collections_groups_verdicts_by_name(demo):

@@ -147,25 +147,48 @@ STORAGES: dict[str, dict[str, Any]] = {
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-# Uploads and export files: MEDIA_ROOT, or an S3-compatible bucket (AWS, MinIO,
-# Ceph, ...) when WORKBENCH_S3_BUCKET is set. Needs the "s3" extra:
-# pip install '.[s3]' (django-storages and boto3). Files stay private:
-# downloads go through the workbench, which checks who asks.
-S3_BUCKET = env_str("WORKBENCH_S3_BUCKET")
-if S3_BUCKET:
-    STORAGES["default"] = {
+
+
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+) -> dict[str, Any]:
+    """The default storage in an S3-compatible bucket (tests/test_s3_exports.py uses it too)."""
+    return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": S3_BUCKET,
-            "endpoint_url": env_str("WORKBENCH_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("WORKBENCH_S3_REGION") or None,
-            "access_key": env_str("WORKBENCH_S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("WORKBENCH_S3_SECRET_ACCESS_KEY") or None,
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url,
+            "region_name": region,
+            "access_key": access_key,
+            "secret_key": secret_key,
             "default_acl": "private",
+            # Downloads are redirected to a signed link that expires within a
+            # minute (annotations/export_views.py); unsigned, the bucket refuses.
             "querystring_auth": True,
             "file_overwrite": False,
         },
     }
+
+
+# Uploads and export files: MEDIA_ROOT, or an S3-compatible bucket (AWS, MinIO,
+# Ceph, ...) when WORKBENCH_S3_BUCKET is set. Needs the "s3" extra:
+# pip install '.[s3]' (django-storages and boto3). Files stay private:
+# downloads go through the workbench, which checks who asks and then sends
+# the browser to a signed link, so the endpoint must be one browsers reach.
+S3_BUCKET = env_str("WORKBENCH_S3_BUCKET")
+if S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        bucket=S3_BUCKET,
+        endpoint_url=env_str("WORKBENCH_S3_ENDPOINT_URL") or None,
+        region=env_str("WORKBENCH_S3_REGION") or None,
+        access_key=env_str("WORKBENCH_S3_ACCESS_KEY_ID") or None,
+        secret_key=env_str("WORKBENCH_S3_SECRET_ACCESS_KEY") or None,
+    )
 
 # Celery. Without a broker the tasks run in-process (eagerly), so the
 # embedded default needs no Redis; with CELERY_BROKER_URL set, a real
@@ -244,7 +267,7 @@ REST_FRAMEWORK = {
     # Per key (or member, or address without credentials); "none" turns it off.
     "DEFAULT_THROTTLE_RATES": {"api": env_str("WORKBENCH_API_RATE", "600/min")},
     "DEFAULT_RENDERER_CLASSES": ["annotations.api.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["annotations.api.renderers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["annotations.api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -263,6 +286,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several documents have a `status`, each with its own values: one name for each set.
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "annotations.models.JobStatus",
+        "ExportStatusFilterEnum": "annotations.models.ExportStatusFilter",
+        "MatchModeEnum": "annotations.models.MatchMode",
+        "StanceEnum": "annotations.models.Stance",
+        "ExportFormatEnum": "annotations.models.ExportFormat",
+        "PublicClaimStatusEnum": "annotations.api.serializers.PUBLIC_STATUSES",
+        "AnnotationStatusEnum": "annotations.api.serializers.ANNOTATION_STATUSES",
+        "ImportStatusEnum": "annotations.api.serializers.IMPORT_STATUSES",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "annotations.api.errors.postprocess_errors",

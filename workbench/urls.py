@@ -17,3 +17,6 @@ urlpatterns = [
     path("api/v1/", include("annotations.api.urls")),
     path("", include("annotations.urls")),
 ]
+
+# A URL under /api/ that no route matches answers the API's JSON error, not a page.
+handler404 = "annotations.api.errors.not_found"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import functools
+from collections import defaultdict
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -20,9 +23,17 @@ from rest_framework.response import Response
 from annotations import exports
 from annotations.api.auth import request_organization
 from annotations.api.pagination import SyncCursorPagination
+from annotations.api.prepared import PreparedQuery
 from annotations.api.renderers import ClaimReviewRenderer, JSONRenderer
 from annotations.api.serializers import ClaimFilterSerializer, VerifiedClaimSerializer
-from annotations.models import ExportAudience, Scope, VerifiedClaim, VerifiedStatus
+from annotations.models import (
+    Organization,
+    Scope,
+    VerdictLabel,
+    VerifiedClaim,
+    VerifiedSource,
+    VerifiedStatus,
+)
 
 CLAIMREVIEW_LIST = {
     "type": "object",
@@ -53,60 +64,152 @@ def search(claims: QuerySet[VerifiedClaim], words: str) -> QuerySet[VerifiedClai
     return claims.filter(found)
 
 
+def _claim_rows(
+    organization_id: int,
+    *,
+    pk: int | None = None,
+    size: int | None = None,
+    verdict: str | None = None,
+    collection: str | None = None,
+    status: str | None = None,
+    updated_since: datetime | None = None,
+    published_since: datetime | None = None,
+    article_url: str | None = None,
+    q: str | None = None,
+    settled_before: datetime | None = None,
+    after_time: datetime | None = None,
+    after_id: int | None = None,
+) -> QuerySet[Any]:
+    """The public claims wanted, as the rows exports.claim_record reads, in sync order."""
+    claims = public_claims(organization_id)
+    if pk is not None:
+        claims = claims.filter(pk=pk)
+    if verdict is not None:
+        claims = claims.filter(verdict__slug=verdict)
+    if collection is not None:
+        claims = claims.filter(article__collection__slug=collection)
+    if status is not None:
+        claims = claims.filter(status=status)
+    if updated_since is not None:
+        claims = claims.filter(updated_at__gte=updated_since)
+    if published_since is not None:
+        claims = claims.filter(published_at__gte=published_since)
+    if article_url is not None:
+        claims = claims.filter(article__url=article_url)
+    if q is not None:
+        claims = search(claims, q)
+    if settled_before is not None:
+        claims = claims.filter(updated_at__lte=settled_before)
+    if after_time is not None:
+        # The first condition is implied by the second; it is there so that
+        # PostgreSQL starts its scan of the (organization, updated_at, id)
+        # index at the cursor. With the OR alone it reads every row before the
+        # cursor and throws them away: 300 ms for a page half-way through
+        # 100,000 claims, instead of 2 ms.
+        claims = claims.filter(updated_at__gte=after_time).filter(
+            Q(updated_at__gt=after_time) | Q(updated_at=after_time, pk__gt=after_id)
+        )
+    rows = claims.order_by("updated_at", "pk").values_list(*exports.CLAIM_VALUES)
+    return rows[:size] if size is not None else rows
+
+
+def _source_rows(claim_ids: list[int]) -> QuerySet[Any]:
+    """The public sources of these claims, in their order."""
+    sources = VerifiedSource.objects.filter(confidential=False).filter(
+        exports.AnyOf("claim_id", claim_ids)
+    )
+    return sources.order_by("order", "pk").values_list(*exports.SOURCE_COLUMNS)
+
+
+def _label_rows(organization_id: int) -> QuerySet[Any]:
+    return VerdictLabel.objects.filter(taxonomy__organization_id=organization_id).values_list(
+        "pk", "slug", "name", "taxonomy__best_rating", "taxonomy__worst_rating"
+    )
+
+
+CLAIM_ROWS = PreparedQuery(_claim_rows)
+SOURCE_ROWS = PreparedQuery(_source_rows)
+LABEL_ROWS = PreparedQuery(_label_rows)
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_urls(slug: str, public_url: str) -> tuple[str, str, str]:
+    """The claim page's URL around its id, and the corrections log's (they never change)."""
+    placeholder = 999999999
+    head, tail = exports.public_url(reverse("public-claim", args=[slug, placeholder])).split(
+        str(placeholder)
+    )
+    return head, tail, exports.public_url(reverse("corrections-log", args=[slug]))
+
+
+def public_context(organization: Organization) -> exports.Context:
+    """exports.Context.of for a public selection, in one prepared query."""
+    head, tail, corrections = _public_urls(organization.slug, settings.WORKBENCH_PUBLIC_URL)
+    labels = {
+        pk: exports.Label(slug, name, best, worst)
+        for pk, slug, name, best, worst in LABEL_ROWS.rows({}, organization_id=organization.pk)
+    }
+    return exports.Context(
+        public=True,
+        organization_name=organization.name,
+        labels=labels,
+        corrections_url=corrections,
+        url_head=head,
+        url_tail=tail,
+    )
+
+
 class ClaimViewBase(GenericAPIView):
     required_scopes = {"GET": Scope.READ_CLAIMS}
     renderer_classes = [JSONRenderer, ClaimReviewRenderer]
     serializer_class = VerifiedClaimSerializer
 
-    def render_rows(self, claims: QuerySet[VerifiedClaim]) -> list[dict[str, Any]]:
-        """The claims as documents: two queries (claims, their public sources)."""
+    def documents(self, fixed: dict[str, Any], **wanted: Any) -> list[dict[str, Any]]:
+        """The claims as documents, in three prepared queries: claims, sources, verdicts."""
         organization = request_organization(self.request)
-        selection = exports.Selection(organization=organization, audience=ExportAudience.PUBLIC)
-        rows, sources = exports.page_rows(claims, selection.sources())
+        rows = [
+            exports.ClaimRow._make(row)
+            for row in CLAIM_ROWS.rows(fixed, organization_id=organization.pk, **wanted)
+        ]
         self.rows = rows
-        ctx = exports.Context.of(selection)
+        ctx = public_context(organization)
         if self.request.accepted_renderer.format == ClaimReviewRenderer.format:
             return [exports.claim_review(ctx, row) for row in rows]
+        sources: dict[int, list[exports.SourceRow]] = defaultdict(list)
+        if rows:
+            make = exports.SourceRow._make
+            for source in SOURCE_ROWS.rows({}, claim_ids=[row.id for row in rows]):
+                sources[source[0]].append(make(source[1:]))
         return [exports.claim_record(ctx, row, sources.get(row.id, [])) for row in rows]
 
 
 class ClaimList(ClaimViewBase):
     pagination_class = SyncCursorPagination
 
-    def get_queryset(self) -> QuerySet[VerifiedClaim]:
-        organization = request_organization(self.request)
+    def wanted(self) -> dict[str, Any]:
+        """The request's filters, validated, and where its page starts."""
         filters = ClaimFilterSerializer(data=self.request.query_params)
         filters.is_valid(raise_exception=True)
-        wanted = filters.validated_data
-        claims = public_claims(organization.pk)
-        if "verdict" in wanted:
-            claims = claims.filter(verdict__slug=wanted["verdict"])
-        if "collection" in wanted:
-            claims = claims.filter(article__collection__slug=wanted["collection"])
-        if "status" in wanted:
-            claims = claims.filter(status=wanted["status"])
-        if "updated_since" in wanted:
-            claims = claims.filter(updated_at__gte=wanted["updated_since"])
-        if "published_since" in wanted:
-            claims = claims.filter(published_at__gte=wanted["published_since"])
-        if "article_url" in wanted:
-            claims = claims.filter(article__url=wanted["article_url"])
-        if "q" in wanted:
-            claims = search(claims, wanted["q"])
+        wanted = dict(filters.validated_data)
         lag = settings.WORKBENCH_API_SYNC_LAG_SECONDS
         if lag:
             # A change saved a moment ago may not be committed yet; one that
             # commits after a partner's page would land behind its cursor.
             # Listing only settled changes means no sync ever misses one.
-            claims = claims.filter(updated_at__lte=timezone.now() - timedelta(seconds=lag))
-        return claims
+            wanted["settled_before"] = timezone.now() - timedelta(seconds=lag)
+        paginator = self.paginator
+        assert isinstance(paginator, SyncCursorPagination)
+        position = paginator.position(self.request)
+        if position is not None:
+            wanted["after_time"], wanted["after_id"] = position
+        return wanted
 
     @extend_schema(
         summary="List published verified claims",
         description=(
             "The newsroom's public claims — published, corrected and retracted — in the "
             "order they last changed. To sync, follow `next` to the end, keep the last "
-            "`next` cursor (or the last `updated_at`), and start from it next time. "
+            "claim's `updated_at`, and start from it next time with `updated_since`. "
             "`?format=claimreview` (or `Accept: application/ld+json`) gives each claim as "
             "schema.org ClaimReview."
         ),
@@ -119,9 +222,9 @@ class ClaimList(ClaimViewBase):
     def get(self, request: Request) -> Response:
         paginator = self.paginator
         assert isinstance(paginator, SyncCursorPagination)
-        page = paginator.page_of(self.get_queryset(), request)
         size = paginator.page_size_for(request)
-        documents = self.render_rows(page)
+        # One extra row says whether there is a next page.
+        documents = self.documents({"size": size + 1}, **self.wanted())
         if len(documents) > size:
             documents = documents[:size]
             last = self.rows[size - 1]
@@ -138,8 +241,7 @@ class ClaimDetail(ClaimViewBase):
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        organization = request_organization(request)
-        documents = self.render_rows(public_claims(organization.pk).filter(pk=pk))
+        documents = self.documents({}, pk=pk)
         if not documents:
             raise Http404
         return Response(documents[0])

@@ -7,15 +7,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from annotations.api.renderers import JSONRenderer
 
 # Every operation may answer these; the schema says so (postprocess_errors).
 COMMON_ERRORS = {
@@ -29,9 +33,15 @@ COMMON_ERRORS = {
 
 
 class Conflict(exceptions.APIException):
+    """409. `current`, when given, is what is stored now; the body carries it as `current`."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Someone changed this since you read it: read it again, then retry."
     default_code = "conflict"
+
+    def __init__(self, detail: str | None = None, *, current: Any = None) -> None:
+        super().__init__(detail)
+        self.current = current
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -69,12 +79,21 @@ def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return fields
 
 
+def _dotted(name: str) -> str:
+    """A service's `sources[0].url` as DRF names it, `sources.0.url`; `__all__` as DRF's own."""
+    if name == "__all__":
+        return "non_field_errors"
+    return re.sub(r"\[(\d+)\]", r".\1", name)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            {_dotted(name): messages for name, messages in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": exc.messages}
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found in your newsroom.")
@@ -83,6 +102,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a 500: Django's handler logs it
+    request = context.get("request")
+    if request is not None:
+        # The error document is JSON even when the request asked for another
+        # representation (`?format=claimreview`): that is what the schema says.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     body: dict[str, Any] = {"status": response.status_code}
     if isinstance(exc, exceptions.ValidationError):
         body |= {
@@ -96,6 +121,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             "code": codes if isinstance(codes, str) else exc.default_code,
             "detail": str(exc.detail),
         }
+        if isinstance(exc, Conflict) and exc.current is not None:
+            body["current"] = exc.current
     response.data = body
     return response
 
@@ -133,3 +160,12 @@ def postprocess_errors(result: dict[str, Any], generator: Any, **kwargs: Any) ->
                     {"description": "A stale `version`: read again, retry.", "content": error},
                 )
     return result
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 for a URL no route matches (`/api/v1/claims/-1/`): the API's error
+    document under /api/, the site's page elsewhere. Installed as `handler404`."""
+    if request.path.startswith("/api/"):
+        body = {"status": 404, "code": "not_found", "detail": "No such address in this API."}
+        return JsonResponse(body, status=404)
+    return defaults.page_not_found(request, exception)

@@ -1,4 +1,4 @@
-"""JSON out with orjson, JSON in with a size limit."""
+"""JSON out with orjson."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from django.conf import settings
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
-from rest_framework import parsers, renderers
-from rest_framework.exceptions import ParseError
-
-from annotations.api.errors import PayloadTooLarge
+from rest_framework import renderers
 
 
 def _default(value: Any) -> Any:
@@ -46,24 +42,3 @@ class ClaimReviewRenderer(JSONRenderer):
 
     media_type = "application/ld+json"
     format = "claimreview"
-
-
-class JSONParser(parsers.JSONParser):
-    """Refuses a body over WORKBENCH_API_MAX_BODY_BYTES with 413, before reading it all."""
-
-    def parse(
-        self,
-        stream: Any,
-        media_type: str | None = None,
-        parser_context: Mapping[str, Any] | None = None,
-    ) -> Any:
-        limit = settings.WORKBENCH_API_MAX_BODY_BYTES
-        body = stream.read(limit + 1) if stream is not None else b""
-        if len(body) > limit:
-            raise PayloadTooLarge(f"The request body is over {limit:,} bytes.")
-        if not body:
-            return {}
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as error:
-            raise ParseError(f"The body is not valid JSON: {error}") from error

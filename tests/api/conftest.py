@@ -29,7 +29,8 @@ def key_for(username: str, scopes: str = "read:claims", org: str = "demo") -> st
     """A new API key's secret, acting as this member."""
     organization = Organization.objects.get(slug=org)
     user = User.objects.get(username=username)
-    name = f"{username} {scopes} {timezone.now().timestamp()}"
+    # A key's name is at most 100 characters; all eight scopes spelled out are more.
+    name = f"{username} {scopes[:60]} {timezone.now().timestamp()}"
     return api_key_create(organization=organization, user=user, name=name, scopes=scopes).secret
 
 
@@ -52,7 +53,7 @@ def publish_many(article: Article, count: int, *, sources: int = 3) -> list[Veri
     assert verdict is not None
     taken = set(VerifiedClaim.objects.filter(article=article).values_list("start", "end"))
     now = timezone.now()
-    claims = []
+    claims: list[VerifiedClaim] = []
     for start in range(len(article.text) - 3):
         if len(claims) == count:
             break

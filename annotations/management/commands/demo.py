@@ -34,6 +34,8 @@ DEMO_PEOPLE = (
     ("reviewer1", Role.REVIEWER, "walikale-reviewer1"),
     ("reviewer2", Role.REVIEWER, "walikale-reviewer2"),
     ("editor", Role.EDITOR, "walikale-editor"),
+    # Manages the newsroom's API keys and webhooks.
+    ("admin", Role.ADMIN, "walikale-admin"),
 )
 
 SOURCE_PRESS_RELEASE = SourceInput(

@@ -1,0 +1,109 @@
+"""Members' agreement: start a run on a collection, read its progress and its figures.
+
+The figures are the run's stored `results`, the very document that
+`manage.py compute_agreement --json` prints; nothing here computes them again.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotations import agreement_runs, services
+from annotations.api.articles import member_user
+from annotations.api.auth import request_organization
+from annotations.api.serializers import (
+    AgreementRunSerializer,
+    AgreementSerializer,
+    AgreementStartSerializer,
+)
+from annotations.models import AgreementReport, Collection, JobStatus, Scope
+from annotations.tasks import agreement_run
+
+
+class AgreementView(GenericAPIView):
+    required_scopes = {"GET": Scope.READ_AGREEMENT, "POST": Scope.WRITE_AGREEMENT}
+    serializer_class = AgreementSerializer
+
+    def collection(self, slug: str) -> Collection:
+        organization = request_organization(self.request)
+        collection = get_object_or_404(
+            Collection.objects.select_related("taxonomy"), organization=organization, slug=slug
+        )
+        # The dashboard's rule: the figures name reviewers, so editors only.
+        services.require_editor(member_user(self.request), organization.pk)
+        return collection
+
+    @staticmethod
+    def newest_unfinished(collection: Collection) -> AgreementReport | None:
+        """The run under way, or the newest run if it failed (an older failure is history)."""
+        newest = (
+            AgreementReport.objects.filter(collection=collection)
+            .defer("results", "totals")
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        return newest if newest and newest.status != JobStatus.DONE else None
+
+    @extend_schema(
+        summary="Read a collection's agreement",
+        description=(
+            "Editors only. `results` is the last finished run's report — the document "
+            "`manage.py compute_agreement --json` prints — kept up to date as claims "
+            "change; `running` shows the status and progress of a run under way."
+        ),
+        responses={200: AgreementSerializer},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        collection = self.collection(slug)
+        report = agreement_runs.latest_report(collection)
+        running = self.newest_unfinished(collection)
+        return Response(
+            {
+                "collection": collection.slug,
+                "running": AgreementRunSerializer(running).data if running else None,
+                "report": AgreementRunSerializer(report).data if report else None,
+                "results": report.results if report else None,
+            }
+        )
+
+    @extend_schema(
+        summary="Start an agreement run",
+        description=(
+            "Editors only. Starts a run in the background and answers 202 with it; poll "
+            "the GET for its progress and figures. While a run is under way, asking again "
+            "starts nothing and answers with that run."
+        ),
+        request=AgreementStartSerializer,
+        responses={202: AgreementRunSerializer},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        collection = self.collection(slug)
+        given = AgreementStartSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            report = agreement_runs.report_start(
+                collection=collection,
+                mode=given.validated_data["match"],
+                threshold=given.validated_data.get("iou"),
+                requested_by=member_user(request),
+            )
+        except ValueError:
+            # The parameters are checked above, so this is a run already under way.
+            under_way = self.newest_unfinished(collection)
+            if under_way is None:
+                raise
+            report = under_way
+        else:
+            services.enqueue(agreement_run, report.pk)
+        location = reverse("api-v1:agreement", args=[collection.slug])
+        return Response(
+            AgreementRunSerializer(report).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )

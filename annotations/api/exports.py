@@ -1,0 +1,173 @@
+"""Members' export jobs: start one, watch it, download its file — as on the exports page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.storage import default_storage
+from django.db.models import QuerySet
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotations import exports, services
+from annotations.api.articles import member_user
+from annotations.api.auth import request_organization
+from annotations.api.pagination import NewestFirstPagination
+from annotations.api.renderers import JSONRenderer
+from annotations.api.serializers import ExportCreateSerializer, ExportJobSerializer
+from annotations.export_views import CONTENT_TYPES, export_file_response
+from annotations.models import (
+    Collection,
+    ExportJob,
+    Organization,
+    Scope,
+    VerdictLabel,
+)
+
+# What each format's file is; the API says so rather than guess from the file's name.
+
+
+def editor_newsroom(request: Request) -> Organization:
+    """Exports are the editors' (the exports page's rule)."""
+    organization = request_organization(request)
+    services.require_editor(member_user(request), organization.pk)
+    return organization
+
+
+def newsroom_jobs(request: Request) -> QuerySet[ExportJob]:
+    return ExportJob.objects.filter(organization=editor_newsroom(request)).select_related(
+        "collection", "verdict"
+    )
+
+
+def selection_of(organization: Organization, data: dict[str, Any]) -> exports.Selection:
+    """The request's filters as an export selection; slugs are looked up in the newsroom."""
+    collection = None
+    if data["collection"]:
+        collection = (
+            Collection.objects.filter(organization=organization, slug=data["collection"])
+            .select_related("taxonomy")
+            .first()
+        )
+        if collection is None:
+            raise ValidationError({"collection": ["No collection of your newsroom has this slug."]})
+    verdict = None
+    if data["verdict"]:
+        labels = (
+            VerdictLabel.objects.filter(taxonomy=collection.taxonomy)
+            if collection is not None
+            else VerdictLabel.objects.filter(
+                taxonomy__organization=organization, taxonomy__is_default=True
+            )
+        )
+        verdict = labels.select_related("taxonomy").filter(slug=data["verdict"]).first()
+        if verdict is None:
+            raise ValidationError({"verdict": [f"Unknown verdict {data['verdict']!r}."]})
+    return exports.Selection(
+        organization=organization,
+        collection=collection,
+        status=data["status"],
+        verdict=verdict,
+        date_field=data["date_field"],
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+        audience=data["audience"],
+    )
+
+
+class ExportList(GenericAPIView):
+    required_scopes = {"GET": Scope.EXPORTS, "POST": Scope.EXPORTS}
+    pagination_class = NewestFirstPagination
+    serializer_class = ExportJobSerializer
+
+    @extend_schema(
+        summary="List export jobs",
+        description="Editors only. The newsroom's export jobs, newest first.",
+        responses={200: ExportJobSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(newsroom_jobs(request))
+        assert page is not None
+        serializer = ExportJobSerializer(page, many=True, context={"request": request})
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        summary="Start an export",
+        description=(
+            "Editors only. Queues an export of verified claims and answers 202 with the "
+            "job; poll it until `status` is `done`, then fetch `download_url`. The same "
+            "checks as the exports page: a range that ends before it starts, a PDF too "
+            "large to lay out, … answer 400 naming the field."
+        ),
+        request=ExportCreateSerializer,
+        responses={202: ExportJobSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        organization = editor_newsroom(request)
+        given = ExportCreateSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        job = exports.export_start(
+            selection=selection_of(organization, given.validated_data),
+            export_format=given.validated_data["format"],
+            user=member_user(request),
+        )
+        location = reverse("api-v1:export-detail", args=[job.pk])
+        return Response(
+            ExportJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": request.build_absolute_uri(location)},
+        )
+
+
+class ExportDetail(GenericAPIView):
+    required_scopes = {"GET": Scope.EXPORTS}
+    serializer_class = ExportJobSerializer
+
+    @extend_schema(
+        summary="Read an export job",
+        description="Its status and progress, and `download_url` once the file is ready.",
+        responses={200: ExportJobSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        job = get_object_or_404(newsroom_jobs(request), pk=pk)
+        return Response(ExportJobSerializer(job, context={"request": request}).data)
+
+
+class FirstRenderer(BaseContentNegotiation):
+    """The file goes out as it is whatever the client accepts; errors go out as JSON."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+class ExportDownload(GenericAPIView):
+    required_scopes = {"GET": Scope.EXPORTS}
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = FirstRenderer
+
+    @extend_schema(
+        summary="Download an export's file",
+        description="404 while the job is not done, when it failed, and once it expired.",
+        responses={
+            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+            for media_type in sorted(set(CONTENT_TYPES.values()))
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        """The file; from a bucket, a redirect to a signed link valid for a minute."""
+        job = get_object_or_404(newsroom_jobs(request), pk=pk)
+        if not job.downloadable or not default_storage.exists(job.file):
+            raise NotFound("This export has no file: not finished, failed or expired.")
+        return export_file_response(job)
