@@ -14,7 +14,7 @@ import base64
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -689,6 +689,60 @@ def refresh_article(article_id: int) -> AgreementReport | None:
         report.refreshed_at = timezone.now()
         report.save(update_fields=["results", "totals", "refreshed_at"])
     return report
+
+
+def refreshes_pending(*, requested_before: datetime) -> list[int]:
+    """Articles whose claims changed before then and whose refresh has not run since.
+
+    A refresh clears `requested_at` (compute_articles); one still set long
+    after the change means the refresh never reached a worker (the broker was
+    down when the claim was saved), so tasks.background_reconcile sends it
+    again. Only rows counted the way their collection's latest report counts:
+    rows of an older match mode are recomputed by the next full run anyway.
+    """
+    pending = list(
+        ArticleAgreement.objects.filter(
+            requested_at__isnull=False, requested_at__lt=requested_before
+        )
+        .values_list("article_id", "article__collection_id", "match_mode", "iou_threshold")
+        .order_by("article_id")
+    )
+    if not pending:
+        return []
+    latest: dict[int, tuple[str, float]] = {}
+    for collection_id, mode, threshold in (
+        AgreementReport.objects.filter(
+            collection_id__in={row[1] for row in pending}, status=JobStatus.DONE
+        )
+        .order_by("collection_id", "-finished_at", "-pk")
+        .values_list("collection_id", "match_mode", "iou_threshold")
+    ):
+        latest.setdefault(collection_id, (mode, threshold))
+    return sorted(
+        {
+            article_id
+            for article_id, collection_id, mode, threshold in pending
+            if latest.get(collection_id) == (mode, threshold)
+        }
+    )
+
+
+def runs_pending(*, created_before: datetime) -> list[int]:
+    """Runs that were asked for but never started: their task never reached a worker.
+
+    Sending one again is safe: agreement_run claims its report first, so a
+    run delivered twice starts once.
+    """
+    return list(
+        AgreementReport.objects.filter(
+            status=JobStatus.PENDING,
+            started_at__isnull=True,
+            created_at__lt=created_before,
+            created_at__gte=timezone.now() - RUN_STALE_AFTER,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def _add_up_stored(collection: Collection, mode: str, threshold: float, scale: Scale) -> Partial:

@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.http import QueryDict
 
-from annotations.importers import SourceInput
+from annotations.importers import SNIFF_BYTES, SourceInput, content_problem
 from annotations.models import (
     Collection,
     ExportAudience,
@@ -164,6 +164,17 @@ class UploadArticlesForm(forms.Form):
         if too_big:
             limit = settings.WORKBENCH_MAX_UPLOAD_BYTES // 1_000_000
             raise forms.ValidationError(f"Larger than {limit} MB: {', '.join(too_big)}.")
+        # Judged by content before anything is stored: a refused file starts no job.
+        problems = []
+        for upload in uploads:
+            head = upload.read(SNIFF_BYTES)
+            upload.seek(0)
+            problem = content_problem(upload.name, head, complete=upload.size <= SNIFF_BYTES)
+            if problem is not None:
+                where = f"{upload.name}:{problem.line}" if problem.line else upload.name
+                problems.append(f"{where}: {problem.message}")
+        if problems:
+            raise forms.ValidationError(problems)
         return uploads
 
 

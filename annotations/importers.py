@@ -7,6 +7,7 @@ line never hides the good ones around it.
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -213,16 +214,96 @@ def _article_record(record: dict[str, Any], line: int) -> ArticleInput:
     )
 
 
+# The first bytes of the binary files people upload by mistake, or on purpose
+# under a text file's name. Our own list rather than libmagic: we only need to
+# tell "text of the kind the name says" from everything else.
+BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a zip archive (or a Word or OpenDocument file)"),
+    (b"PK\x05\x06", "a zip archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\xfd7zXZ\x00", "an xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a Microsoft Office document"),
+    (b"\x7fELF", "a program"),
+    (b"MZ\x90\x00", "a Windows program"),
+    (b"\xff\xfe", "UTF-16 text (save it as UTF-8)"),
+    (b"\xfe\xff", "UTF-16 text (save it as UTF-8)"),
+)
+# How much of a file the upload form reads to judge its type before storing it.
+SNIFF_BYTES = 64 * 1024
+
+
+def binary_kind(head: bytes) -> str | None:
+    """What binary file these first bytes start, if they start a known one."""
+    return next((kind for signature, kind in BINARY_SIGNATURES if head.startswith(signature)), None)
+
+
+def json_lines_problem(head: bytes) -> ParseError | None:
+    """Why a file is not JSON lines at all: binary, or its first record is not an object.
+
+    Only the first non-blank line is judged here; the others are judged one by
+    one as they are parsed, so that one bad line never hides the good ones.
+    """
+    if (kind := binary_kind(head)) is not None:
+        return ParseError(f"this is {kind}, not JSON lines")
+    start, number = 0, 1
+    while start < len(head):
+        end = head.find(b"\n", start)
+        end = len(head) if end < 0 else end
+        first = head[start:end].removeprefix(b"\xef\xbb\xbf").lstrip()
+        if first:
+            if first[:1] == b"{":
+                return None
+            return ParseError(
+                "this is not JSON lines: each line must be a JSON object, "
+                f"and this one starts with {first[:10]!r}",
+                number,
+            )
+        start, number = end + 1, number + 1
+    return None
+
+
+def content_problem(name: str, head: bytes, *, complete: bool = True) -> ParseError | None:
+    """Why these bytes are not the kind of file `name` says, judged by content; None if they are.
+
+    `head` is the start of the file, or all of it when `complete`. A .txt or
+    .html must be UTF-8 text without NUL bytes; a .jsonl must be JSON lines.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix not in ARTICLE_SUFFIXES:
+        return ParseError(f"unsupported file type {suffix!r}; use .txt, .html or .jsonl")
+    if suffix == ".jsonl":
+        return json_lines_problem(head)
+    if (kind := binary_kind(head)) is not None:
+        return ParseError(f"this is {kind}, not a {suffix} file")
+    if b"\x00" in head:
+        return ParseError("this is a binary file, not text: it contains NUL bytes")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=complete)
+    except UnicodeDecodeError as exc:
+        return ParseError(
+            f"not valid UTF-8 (byte {exc.start + 1} is {head[exc.start : exc.start + 1]!r})"
+        )
+    return None
+
+
 def parse_article_data(
     name: str, data: bytes
 ) -> Iterator[tuple[int | None, ArticleInput | ParseError]]:
     """Every article in one file's bytes, or the error that stops each one.
 
-    `name` is the file's name; its suffix says the format.
+    `name` is the file's name; its suffix says the format, and the content must agree.
     """
     suffix = Path(name).suffix.lower()
-    if suffix not in ARTICLE_SUFFIXES:
-        yield None, ParseError(f"unsupported file type {suffix!r}; use .txt, .html or .jsonl")
+    if (problem := content_problem(name, data)) is not None:
+        yield problem.line, problem
         return
     if suffix == ".jsonl":
         yield from parse_article_jsonl(data)

@@ -63,6 +63,21 @@ class Membership(models.Model):
         return self.role in {Role.EDITOR, Role.ADMIN}
 
 
+class UserSession(models.Model):
+    """A browser session a user logged in with, so that all of them can be ended at once.
+
+    Recorded at login (annotations/signals.py); the session itself lives in
+    the session store and expires there.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class Taxonomy(models.Model):
     """A set of verdict labels and the ClaimReview rating scale they map to."""
 

@@ -11,18 +11,20 @@ import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
+from importlib import import_module
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from annotations.anchoring import SpanError, selector_for
 from annotations.importers import (
@@ -33,12 +35,15 @@ from annotations.importers import (
     SourceInput,
     is_http_url,
     is_web_annotation,
+    json_lines_problem,
     parse_annotation_jsonl,
     parse_article_data,
     parse_web_annotation_jsonl,
     unstorable,
 )
 from annotations.models import (
+    AgreementReport,
+    ApiKey,
     Article,
     ArticleAgreement,
     Assignment,
@@ -53,6 +58,7 @@ from annotations.models import (
     Source,
     Stance,
     Taxonomy,
+    UserSession,
     VerdictLabel,
 )
 from annotations.text import content_hash, normalize_text
@@ -127,6 +133,13 @@ def member_create(
     username = username.strip()
     if not username:
         raise ValidationError({"username": "A username is required."})
+    if password is not None:
+        # The same policy as the admin's password forms (AUTH_PASSWORD_VALIDATORS).
+        existing = User.objects.filter(username=username).first()
+        try:
+            validate_password(password, existing or User(username=username))
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
     generated = None
     with transaction.atomic():
         user, user_created = User.objects.get_or_create(username=username)
@@ -142,6 +155,37 @@ def member_create(
     return MemberOutcome(
         membership=membership, user_created=user_created, generated_password=generated
     )
+
+
+def membership_revoke(*, membership: Membership) -> None:
+    """Removes someone from a newsroom; member_access_end() then logs them out everywhere."""
+    membership.delete()
+
+
+def member_access_end(*, user_id: int, organization_id: int) -> None:
+    """What leaving a newsroom ends: the member's API keys there, and every session they have.
+
+    Runs whenever a membership row is deleted (annotations/signals.py): through
+    membership_revoke(), the admin, or a user or newsroom being deleted.
+    Sessions are ended everywhere, even if the user still belongs to another
+    newsroom: a session is not tied to one newsroom, and logging in again is cheap.
+    """
+    ApiKey.objects.filter(
+        user_id=user_id, organization_id=organization_id, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    # After the commit: a rolled-back removal must not log anyone out.
+    transaction.on_commit(lambda: user_sessions_end(user_id=user_id))
+
+
+def user_sessions_end(*, user_id: int) -> int:
+    """Ends every recorded session of a user, in whatever session store is configured."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    records = UserSession.objects.filter(user_id=user_id)
+    keys = list(records.values_list("session_key", flat=True))
+    for key in keys:
+        store(session_key=key).delete()
+    records.filter(session_key__in=keys).delete()
+    return len(keys)
 
 
 def collection_ensure(
@@ -611,10 +655,21 @@ def enqueue(task: Any, *args: Any, countdown: int = 0) -> None:
             task.apply_async(args, countdown=countdown)
             return
         try:
-            task.apply_async(args, countdown=countdown)
-        except (KombuOperationalError, OSError):
-            # The job stays pending; its page says a worker is needed.
-            logger.warning("Could not reach the broker for %s%r", task.name, args)
+            # What a task did is recorded in the database, so no result is kept,
+            # and this process never listens for one: with Redis down, listening
+            # would hold the request for 20 seconds and then fail.
+            task.apply_async(args, countdown=countdown, ignore_result=True)
+        except Exception:
+            # Whatever the failure, the save is committed and must not turn into
+            # an error page. The work stays marked pending in the database (a
+            # job's status, an agreement's requested_at) and
+            # tasks.background_reconcile sends it again once the broker is back.
+            logger.warning(
+                "Could not reach the broker for %s%r; it will be reconciled",
+                task.name,
+                args,
+                exc_info=True,
+            )
 
     transaction.on_commit(send)
 
@@ -623,11 +678,44 @@ def agreement_request(article_id: int) -> None:
     """Claims on this article changed: refresh its agreement once they stop changing."""
     from annotations import tasks
 
-    ArticleAgreement.objects.filter(article_id=article_id).update(requested_at=timezone.now())
+    now = timezone.now()
+    if not ArticleAgreement.objects.filter(article_id=article_id).update(requested_at=now):
+        _agreement_mark_new(article_id, now)
     enqueue(
         tasks.agreement_refresh,
         article_id,
         countdown=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS,
+    )
+
+
+def _agreement_mark_new(article_id: int, now: datetime) -> None:
+    """Marks an article not yet in its collection's agreement figures as needing a refresh.
+
+    So that a refresh the broker never received is still found by
+    tasks.background_reconcile. Only once the collection has a finished
+    report: before that, its first run counts every article.
+    """
+    latest = (
+        AgreementReport.objects.filter(collection__articles=article_id, status=JobStatus.DONE)
+        .order_by("-finished_at", "-pk")
+        .values_list("match_mode", "iou_threshold")
+        .first()
+    )
+    if latest is None:
+        return
+    # An upsert: two reviewers saving on the same article at once both succeed.
+    ArticleAgreement.objects.bulk_create(
+        [
+            ArticleAgreement(
+                article_id=article_id,
+                match_mode=latest[0],
+                iou_threshold=latest[1],
+                requested_at=now,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["article", "match_mode", "iou_threshold"],
+        update_fields=["requested_at"],
     )
 
 
@@ -791,6 +879,10 @@ def _annotation_import_one(*, organization: Organization, record: AnnotationInpu
 def annotations_import(*, organization: Organization, data: bytes, name: str) -> AnnotationReport:
     """Imports claims from our JSONL or from W3C Web Annotations (told apart by content)."""
     report = AnnotationReport()
+    if (problem := json_lines_problem(data)) is not None:
+        where = f"{name}:{problem.line}" if problem.line else name
+        report.errors.append(f"{where}: {problem.message}")
+        return report
     records: Iterator[tuple[int, AnnotationInput | Skipped | ParseError]] = (
         parse_web_annotation_jsonl(data)
         if is_web_annotation(data)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from celery import chord, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
@@ -100,6 +101,40 @@ def agreement_refresh(article_id: int) -> None:
         # Another change came in after this task was scheduled; its task will run.
         return
     agreement_runs.refresh_article(article_id)
+
+
+@shared_task
+def background_reconcile() -> dict[str, int]:
+    """Sends again the background work a save asked for while the broker was down.
+
+    The database says what is pending; celery beat runs this every
+    WORKBENCH_RECONCILE_SECONDS, and each worker once when it starts. Work
+    asked for within that time (or the refresh debounce) may still be on its
+    way, so it is left alone.
+    """
+    grace = timedelta(
+        seconds=max(
+            settings.WORKBENCH_RECONCILE_SECONDS,
+            2 * settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS,
+        )
+    )
+    before = timezone.now() - grace
+    refreshes = agreement_runs.refreshes_pending(requested_before=before)
+    for article_id in refreshes:
+        agreement_refresh.apply_async((article_id,), ignore_result=True)
+    runs = agreement_runs.runs_pending(created_before=before)
+    for report_id in runs:
+        agreement_run.apply_async((report_id,), ignore_result=True)
+    if refreshes or runs:
+        logger.info("Reconciled %d agreement refreshes and %d runs", len(refreshes), len(runs))
+    return {"refreshes": len(refreshes), "runs": len(runs)}
+
+
+@worker_ready.connect
+def _reconcile_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
+    # A worker that starts (or restarts after an outage) catches up at once
+    # instead of waiting for beat.
+    background_reconcile.apply_async(ignore_result=True)
 
 
 # Exports ---------------------------------------------------------------------------

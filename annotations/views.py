@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,6 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString
-from django.utils.text import get_valid_filename
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -30,7 +30,7 @@ from django_htmx.middleware import HtmxDetails
 from annotations import agreement_runs, charts, selectors, services, similar, verification
 from annotations.forms import AutoAssignForm, ClaimForm, PasteArticleForm, UploadArticlesForm
 from annotations.highlights import paragraphs_touching
-from annotations.importers import ArticleInput
+from annotations.importers import ARTICLE_SUFFIXES, ArticleInput
 from annotations.models import (
     AgreementReport,
     Article,
@@ -596,7 +596,7 @@ def _editor_collection(request: HtmxHttpRequest, pk: int) -> Collection:
 
 
 def _collection_page(
-    request: HtmxHttpRequest, collection: Collection, **extra: Any
+    request: HtmxHttpRequest, collection: Collection, status: int = 200, **extra: Any
 ) -> HttpResponse:
     rows = selectors.collection_progress(collection)
     context = {
@@ -610,7 +610,7 @@ def _collection_page(
         "assign_form": AutoAssignForm(collection=collection),
         **extra,
     }
-    return render(request, "annotations/collection.html", context)
+    return render(request, "annotations/collection.html", context, status=status)
 
 
 @require_GET
@@ -640,7 +640,7 @@ def collection_paste(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{outcome.status.capitalize()}: {outcome.article}.")
             return redirect("collection-detail", pk=collection.pk)
-    return _collection_page(request, collection, paste_form=form, open_panel="paste")
+    return _collection_page(request, collection, 422, paste_form=form, open_panel="paste")
 
 
 @require_POST
@@ -649,7 +649,12 @@ def collection_upload(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     collection = _editor_collection(request, pk)
     form = UploadArticlesForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _collection_page(request, collection, upload_form=form, open_panel="upload")
+        response = _collection_page(request, collection, 422, upload_form=form, open_panel="upload")
+        if request.htmx:
+            # The form with its errors replaces the form, not the list of jobs it targets.
+            response["HX-Retarget"] = response["HX-Reselect"] = "#upload-form"
+            response["HX-Reswap"] = "outerHTML"
+        return response
     with transaction.atomic():
         job = ImportJob.objects.create(
             organization=collection.organization, collection=collection, created_by=request.user
@@ -669,12 +674,14 @@ def collection_upload(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _short_name(name: str | None) -> str:
-    """A safe file name of at most 60 characters that keeps its type (.txt, .jsonl)."""
-    safe = get_valid_filename(name or "upload.txt")
-    stem, dot, suffix = safe.rpartition(".")
-    if not dot:
-        return safe[:60]
-    return f"{stem[: 59 - len(suffix)]}.{suffix[:10]}"
+    """A safe file name of at most 60 characters that keeps its type (.txt, .jsonl).
+
+    Only letters, digits, "-", "_" and "." survive: no path separator, NUL or
+    "..", so the name we store under stays inside the job's folder.
+    """
+    suffix = Path(name or "").suffix.lower()
+    stem = re.sub(r"[^\w-]+", "_", Path(name or "").stem, flags=re.ASCII).strip("_")
+    return f"{stem[:50] or 'upload'}{suffix if suffix in ARTICLE_SUFFIXES else '.txt'}"
 
 
 @require_GET

@@ -1003,7 +1003,11 @@ def _pct(value: Any) -> str:
     return "—" if value is None else f"{100 * value:.2f} %"
 
 
-def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
+def table_rows(
+    f: dict[str, Any], fx: Fixture, args: argparse.Namespace
+) -> list[tuple[str, str, str, str, str]]:
+    """The rows of the table, also in --json as "rows" (python -m bench gathers them)."""
+
     def s(key: str) -> str:
         return _fmt(f[f"step_{key}_s"], "", 2)
 
@@ -1142,6 +1146,11 @@ def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
             "",
         ),
     ]
+    return rows
+
+
+def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
+    rows = table_rows(f, fx, args)
     header = ("figure", "value", "target", "anchor (same run)", "ratio")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
 
@@ -1276,6 +1285,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "targets": TARGETS,
             "figures": figures,
+            "rows": table_rows(figures, fx, args),
             "caveat": caveat(),
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))

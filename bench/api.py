@@ -552,7 +552,8 @@ def _verdict(ok: bool) -> str:
     return "MET" if ok else "MISSED"
 
 
-def table(f: dict[str, Any], setup: Setup, args: argparse.Namespace) -> str:
+def table_rows(f: dict[str, Any], setup: Setup, args: argparse.Namespace) -> list[tuple[str, ...]]:
+    """The table's rows, also in --json as "rows"; the sixth column says if the target was met."""
     rows: list[tuple[str, ...]] = []
     for number, r in enumerate(f["rounds"], start=1):
         anchor = r["anchor"]
@@ -596,6 +597,11 @@ def table(f: dict[str, Any], setup: Setup, args: argparse.Namespace) -> str:
                         "",
                     )
                 )
+    return rows
+
+
+def table(f: dict[str, Any], setup: Setup, args: argparse.Namespace) -> str:
+    rows = table_rows(f, setup, args)
     header = ("figure", "value", "target", "anchor (same round)", "ratio", "target")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
 
@@ -738,6 +744,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "targets": TARGETS,
             "figures": figures,
+            "rows": table_rows(figures, setup, args),
             "caveat": caveat(),
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))

@@ -780,7 +780,10 @@ def _mb(value: float) -> str:
     return f"{value:,.0f} MB"
 
 
-def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
+def table_rows(
+    f: dict[str, Any], fx: Fixture, args: argparse.Namespace
+) -> list[tuple[str, str, str, str, str]]:
+    """The rows of the table, also in --json as "rows" (python -m bench gathers them)."""
     small, big = f"{fx.small_claims:,}", f"{fx.claims:,}"
     rows: list[tuple[str, str, str, str, str]] = []
     for name in FORMATS:
@@ -838,6 +841,12 @@ def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
             "",
         ),
     ]
+    return rows
+
+
+def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
+    rows = table_rows(f, fx, args)
+    small, big = f"{fx.small_claims:,}", f"{fx.claims:,}"
     header = ("figure", "value", "target", "anchor (same run)", "ratio")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
 
@@ -984,6 +993,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "targets": TARGETS,
             "figures": figures,
+            "rows": table_rows(figures, fx, args),
             "caveat": caveat(),
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))

@@ -622,10 +622,13 @@ def _ratio(value: Any) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
 
-def table(figures: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
+def table_rows(
+    figures: dict[str, Any], fx: Fixture, args: argparse.Namespace
+) -> list[tuple[str, str, str, str, str]]:
+    """The rows of the table, also in --json as "rows" (python -m bench gathers them)."""
     f = figures
     claims = f"{fx.claims:,}"
-    rows = [
+    rows: list[tuple[str, str, str, str, str]] = [
         (
             f"reader render, editor, {claims} claims (median of {args.renders})",
             _fmt(f["render_ms"], " ms"),
@@ -703,6 +706,12 @@ def table(figures: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str
             "",
         ),
     ]
+    return rows
+
+
+def table(figures: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
+    rows = table_rows(figures, fx, args)
+    claims = f"{fx.claims:,}"
     header = ("figure", "value", "target", "anchor (same run)", "ratio")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
 
@@ -792,6 +801,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "targets": TARGETS,
             "figures": figures,
+            "rows": table_rows(figures, fx, args),
             "external_anchors": list(EXTERNAL_ANCHORS),
             "caveat": caveat(),
         }

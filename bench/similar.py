@@ -354,9 +354,9 @@ def similar_timeout() -> int:
     return similar.TIMEOUT_MS
 
 
-def table(f: dict[str, Any], args: argparse.Namespace, fx: dict[str, Any]) -> str:
-    rows = [
-        ("figure", "value", "target", "anchor (same run)", "ratio"),
+def table_rows(f: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, str, str, str, str]]:
+    """The rows of the table, also in --json as "rows" (python -m bench gathers them)."""
+    return [
         (
             f"suggestions for a reworded claim, median of {args.queries}",
             f"{f['reworded_ms']:.1f} ms",
@@ -393,6 +393,10 @@ def table(f: dict[str, Any], args: argparse.Namespace, fx: dict[str, Any]) -> st
             "",
         ),
     ]
+
+
+def table(f: dict[str, Any], args: argparse.Namespace, fx: dict[str, Any]) -> str:
+    rows = [("figure", "value", "target", "anchor (same run)", "ratio"), *table_rows(f, args)]
     widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
     lines = [
         f"Similar claims: {args.claims:,} verified claims in the newsroom (+{args.claims // 5:,} "
@@ -447,7 +451,9 @@ def main(argv: list[str] | None = None) -> int:
         drop_database(args.postgres, args.database)
     log("done")
     if args.json:
-        print(json.dumps({"benchmark": "similar", "claims": args.claims} | figures, indent=2))
+        payload = {"benchmark": "similar", "claims": args.claims} | figures
+        payload |= {"rows": table_rows(figures, args), "caveat": caveat()}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         print(table(figures, args, fx))
     return 0

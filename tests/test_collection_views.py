@@ -144,7 +144,7 @@ def test_a_paste_without_text_shows_the_error_and_creates_nothing(desk, bob, tex
         reverse("collection-paste", args=[desk.pk]),
         {"title": "Nothing here", "url": "", "text": text},
     )
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert error in response.text
     assert 'value="Nothing here"' in response.text  # the title typed is kept
     assert not Article.objects.exists()
@@ -256,7 +256,7 @@ def test_a_bad_file_in_an_upload_is_listed_with_its_line_and_the_good_one_is_kep
 def test_an_upload_without_files_shows_the_error_and_starts_no_job(desk, bob, media):
     response = as_user(bob).post(reverse("collection-upload", args=[desk.pk]), {})
     assert not ImportJob.objects.exists()
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "This field is required." in response.text
 
 

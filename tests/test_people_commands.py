@@ -7,6 +7,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 
 from annotations.models import Membership, Organization, Taxonomy
+from tests.conftest import login_request
 
 
 def run(command: str, *args: str, stdin: str | None = None, monkeypatch=None) -> str:
@@ -46,7 +47,7 @@ def test_create_member_with_password_from_stdin_can_log_in(planet, monkeypatch):
     )
     assert "Created lois: editor at planet" in out
     assert "s3cret" not in out
-    user = authenticate(username="lois", password="s3cret-enough-pass")
+    user = authenticate(login_request(), username="lois", password="s3cret-enough-pass")
     assert user is not None
     assert Membership.objects.get(user=user).role == "editor"
 
@@ -54,7 +55,7 @@ def test_create_member_with_password_from_stdin_can_log_in(planet, monkeypatch):
 def test_create_member_prints_a_one_time_password_for_a_new_user(planet):
     out = run("create_member", "--org", "planet", "--role", "reviewer", "jimmy")
     password = out.split("One-time password (shown once, change it after logging in): ")[1].strip()
-    assert authenticate(username="jimmy", password=password) is not None
+    assert authenticate(login_request(), username="jimmy", password=password) is not None
 
 
 def test_create_member_changes_the_role_of_an_existing_member(planet):

@@ -193,7 +193,7 @@ def test_pages_render_with_production_settings_and_collected_static_files(tmp_pa
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
         check=False,
     )
     collected = run("manage.py", "collectstatic", "--no-input", "-v0")

@@ -15,7 +15,7 @@ from annotations.models import (
     VerifiedClaim,
 )
 from annotations.services import member_create
-from tests.conftest import login
+from tests.conftest import demo_login, login
 
 
 def editor():
@@ -158,7 +158,7 @@ def test_the_editor_merges_a_disputed_unit_in_the_browser_form(client, demo):
     unit = units["give peace a chance"]
     r1 = next(c for c in unit.claims if c.reviewer.username == "reviewer1")
     r2 = next(c for c in unit.claims if c.reviewer.username == "reviewer2")
-    client.login(username="editor", password="walikale-editor")
+    demo_login(client, "editor")
     response = client.post(
         reverse("adjudicate", args=[demo.pk]),
         {
@@ -178,7 +178,7 @@ def test_the_editor_merges_a_disputed_unit_in_the_browser_form(client, demo):
 
 def test_reviewers_and_other_newsrooms_cannot_adjudicate(client, demo, eve):
     claim = VerifiedClaim.objects.first()
-    client.login(username="reviewer1", password="walikale-reviewer1")
+    demo_login(client, "reviewer1")
     assert client.get(reverse("adjudicate", args=[demo.pk])).status_code == 404
     assert client.get(reverse("verified-claim", args=[claim.pk])).status_code == 404
     assert (
@@ -195,7 +195,7 @@ def test_reviewers_and_other_newsrooms_cannot_adjudicate(client, demo, eve):
 
 def test_the_claim_page_shows_its_history(client, demo):
     claim = VerifiedClaim.objects.get(quote="reposition its forces")
-    client.login(username="editor", password="walikale-editor")
+    demo_login(client, "editor")
     page = client.get(reverse("verified-claim", args=[claim.pk]))
     assert page.status_code == 200
     assert "<strong>status</strong>: draft → published" in page.text
@@ -228,11 +228,11 @@ def test_an_editor_whose_page_is_stale_gets_a_conflict_and_keeps_their_wording(c
 
     VerifiedClaim.objects.filter(quote="give peace a chance").delete()
     member_create(
-        organization=demo.organization, username="perry", role="editor", password="pw-perry"
+        organization=demo.organization, username="perry", role="editor", password="walikale-perry"
     )
     perry = Client()
-    assert perry.login(username="perry", password="pw-perry")
-    client.login(username="editor", password="walikale-editor")
+    demo_login(perry, "perry")
+    demo_login(client, "editor")
     url = reverse("adjudicate", args=[demo.pk])
     unit = next(
         u for u in client.get(url).context["units"] if u.claims[0].quote == "give peace a chance"
@@ -273,7 +273,7 @@ def test_the_claim_page_shows_the_history_of_the_reviewers_claims_it_came_from(c
 
     page = client.get(reverse("verified-claim", args=[claim.pk]))
     assert page.status_code == 302  # login first
-    client.login(username="editor", password="walikale-editor")
+    demo_login(client, "editor")
     page = client.get(reverse("verified-claim", args=[claim.pk]))
 
     assert "History of reviewer2's claim (2 records)" in page.text

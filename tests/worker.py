@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -22,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # The worker of this test session, once started; see wait_until_idle.
 _worker: subprocess.Popen[bytes] | None = None
+# Where it writes its log; see worker_log.
+_worker_log: Path | None = None
 
 
 def database_url() -> str:
@@ -39,6 +42,7 @@ def start_worker(
     *,
     queue: str | None = None,
     env: dict[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """A `celery -A workbench worker` process on the test database and this media folder."""
     command = [
@@ -56,6 +60,7 @@ def start_worker(
     ]
     if queue:
         command += ["--queues", queue]
+    command += args
     return subprocess.Popen(
         command,
         cwd=ROOT,
@@ -87,12 +92,12 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     with log_path.open("w") as log:
         process = start_worker(url, media, log)
-        global _worker
-        _worker = process
+        global _worker, _worker_log
+        _worker, _worker_log = process, log_path
         try:
             yield media
         finally:
-            _worker = None
+            _worker, _worker_log = None, None
             process.terminate()
             try:
                 process.wait(timeout=20)
@@ -105,6 +110,11 @@ def worker_media(celery_worker, settings, tmp_path):
     """Points this process's storage where the worker reads uploads from."""
     settings.MEDIA_ROOT = str(celery_worker or tmp_path)
     return settings.MEDIA_ROOT
+
+
+def worker_log() -> str:
+    """What the session's worker has logged so far (empty without a worker)."""
+    return _worker_log.read_text(errors="replace") if _worker_log else ""
 
 
 def wait_until_idle(timeout: float = 60) -> None:

@@ -8,11 +8,14 @@ turns the safe-for-laptops defaults off.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from django.utils.csp import CSP
+from whitenoise.compress import Compressor
 
 from workbench.env import ConfigError, env_bool, env_int, env_list, env_str
 
@@ -57,11 +60,19 @@ INSTALLED_APPS = [
     # Swagger UI and Redoc from our own static files, never a CDN.
     "drf_spectacular_sidecar",
     "simple_history",
+    # Counts failed logins and locks out a username from an address (see "Security" below).
+    "axes",
     "annotations",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request carries its id (workbench/logs.py).
+    "workbench.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Sends the Content-Security-Policy of SECURE_CSP (see "Security" below).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # A database that is down answers 503 "try again in a moment", not a 500.
+    "workbench.faults.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -71,12 +82,17 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records who made each change in the claims' history.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a locked-out login into the lockout page; last, as django-axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if PRODUCTION:
     # gunicorn serves the collected static files itself, compressed and cached
     # forever; in development runserver does it.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "workbench.urls"
 WSGI_APPLICATION = "workbench.wsgi.application"
@@ -91,6 +107,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # `background_delayed`: the reader's "background work is delayed" notice.
+                "workbench.health.background_notice",
             ],
         },
     },
@@ -120,7 +138,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env_int("WORKBENCH_PASSWORD_MIN_LENGTH", 12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -137,6 +158,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Source maps (most of Swagger UI's and Redoc's bytes) are for developers'
+# tools: compressing them made collectstatic take minutes.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -213,8 +237,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Longer than any task runs, or a task still running would be handed out twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 # celery beat: expired exports are deleted every hour.
+# Work a save asked for while the broker was down is sent again this often
+# (annotations.tasks.background_reconcile); also once when a worker starts.
+WORKBENCH_RECONCILE_SECONDS = env_int("WORKBENCH_RECONCILE_SECONDS", 60)
 CELERY_BEAT_SCHEDULE = {
-    "exports-expire": {"task": "annotations.tasks.exports_expire", "schedule": 3600.0}
+    "exports-expire": {"task": "annotations.tasks.exports_expire", "schedule": 3600.0},
+    "background-reconcile": {
+        "task": "annotations.tasks.background_reconcile",
+        "schedule": float(WORKBENCH_RECONCILE_SECONDS),
+    },
 }
 
 # A changed claim refreshes its collection's agreement once the reviewer has
@@ -325,10 +356,104 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Security: what a browser may run, logins, sessions ---------------------------------
+# (README: "Security".)
+#
+# Content-Security-Policy, with Django's own middleware. No inline scripts or
+# styles anywhere: every script and stylesheet is a static file, and verdict
+# colours come from taxonomies/<pk>/verdicts.css. htmx is told not to add its
+# own <style> (the htmx-config meta in templates/_base.html). Only the API's
+# Swagger UI and Redoc pages loosen it, for their own inline styles
+# (annotations/api/urls.py).
+CSP_POLICY: dict[str, list[str]] = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Where browsers send violation reports, if anywhere (an address the operator runs).
+CSP_REPORT_URI = env_str("WORKBENCH_CSP_REPORT_URI")
+if CSP_REPORT_URI:
+    CSP_POLICY["report-uri"] = [CSP_REPORT_URI]
+# Report-only: browsers report what the policy would block and block nothing,
+# for trying a change to the policy (or a proxy's injected script) safely.
+if env_bool("WORKBENCH_CSP_REPORT_ONLY", False):
+    SECURE_CSP: dict[str, list[str]] = {}
+    SECURE_CSP_REPORT_ONLY = CSP_POLICY
+else:
+    SECURE_CSP = CSP_POLICY
+# The CSRF token reaches htmx through the page (hx-headers), never a script
+# reading the cookie, so the cookie can be hidden from scripts.
+CSRF_COOKIE_HTTPONLY = True
+
+# Sessions: in the database, for WORKBENCH_SESSION_HOURS (12: a working day)
+# from the last time the session changed; optionally only until the browser
+# closes. Each login is recorded (annotations.models.UserSession) so that
+# removing someone from a newsroom can end all their sessions at once.
+SESSION_COOKIE_AGE = env_int("WORKBENCH_SESSION_HOURS", 12) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("WORKBENCH_SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+
+# Failed logins (django-axes, counted in the database, so SQLite and
+# PostgreSQL alike): after WORKBENCH_LOGIN_FAILURE_LIMIT failures for one
+# username from one address, that pair is locked out for
+# WORKBENCH_LOGIN_LOCKOUT_MINUTES. Per pair, so a guesser elsewhere cannot
+# lock a colleague out, nor one colleague's typos the whole newsroom behind
+# one office address; the price is that one address may try five passwords
+# on each username (the log shows such spraying). API keys are not passwords
+# and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("WORKBENCH_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("WORKBENCH_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Lockouts and failures are still logged; this only drops the banner axes
+# would log each time any process (every management command) starts.
+AXES_VERBOSE = False
+# Log lines name the address a lockout came from (for blocking it), not the
+# username typed, which is now and then a password typed in the wrong field.
+AXES_SENSITIVE_PARAMETERS = ["username"]
+# Behind a proxy every request comes from the proxy's address: with
+# WORKBENCH_TRUSTED_PROXIES=N the client is taken from X-Forwarded-For, N hops
+# back (only where those N proxies set it and strip what the client sent).
+TRUSTED_PROXIES = env_int("WORKBENCH_TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXIES
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# check --deploy asks for the HSTS preload flag. Preloading is a promise about
+# every subdomain that browsers keep for months: the operator opts in with
+# SECURE_HSTS_PRELOAD=true, and we do not nag until then.
+SILENCED_SYSTEM_CHECKS = [] if PRODUCTION and SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Logs: one JSON object per line in production, for a log collector; readable
+# text in development. Every line carries its request's id, and inside a task
+# the task's name and id (workbench/logs.py; README: "Logs and request ids").
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if PRODUCTION else "text").strip().lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ConfigError(f"LOG_FORMAT={LOG_FORMAT!r}: use 'json' or 'text'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "workbench.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "workbench.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(context)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # In-process tasks would log every run into the web server's console.
     "loggers": {

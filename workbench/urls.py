@@ -20,3 +20,5 @@ urlpatterns = [
 
 # A URL under /api/ that no route matches answers the API's JSON error, not a page.
 handler404 = "annotations.api.errors.not_found"
+# A database that is down answers 503, even when a middleware is the one that noticed.
+handler500 = "workbench.faults.server_error"

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from annotations.api import agreement, articles, claim_annotations, claims, exports
 
 app_name = "api-v1"
+
+# Swagger UI and Redoc set styles inline as they draw, and Redoc searches in a
+# worker it starts from a blob: only these two pages allow that. Their scripts
+# are still our own static files (the split view serves Swagger UI's start-up
+# script from a URL rather than inline).
+DOCS_CSP = settings.SECURE_CSP and {
+    **settings.SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "worker-src": [CSP.SELF, "blob:"],
+}
 
 urlpatterns = [
     path("claims/", claims.ClaimList.as_view(), name="claim-list"),
@@ -30,6 +47,14 @@ urlpatterns = [
     path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="export-detail"),
     path("exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="export-download"),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-v1:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-v1:schema"), name="redoc"),
+    path(
+        "docs/",
+        csp_override(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-v1:schema")),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        csp_override(DOCS_CSP)(SpectacularRedocView.as_view(url_name="api-v1:schema")),
+        name="redoc",
+    ),
 ]

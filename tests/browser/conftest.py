@@ -35,6 +35,20 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # mouse drag over it starts and ends.
 PHRASE_BOX = (Path(__file__).parent / "phrase_box.js").read_text()
 
+# Runs before any script of each page (Playwright injects it outside the
+# Content-Security-Policy): a violation is written to the console, where
+# new_page() collects it with Chromium's own report of it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.effectiveDirective} refused ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile || document.location.pathname}:${event.lineNumber}`);
+});
+"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or text.startswith("CSP violation")
+
 
 @pytest.fixture(scope="session")
 def browser():
@@ -62,6 +76,16 @@ def new_page(browser, live_server):
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.csp_violations = []
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.on(
+            "console",
+            lambda message: (
+                page.csp_violations.append(f"{page.url}: {message.text}")
+                if _is_csp_violation(message.text)
+                else None
+            ),
+        )
         return page
 
     yield make
@@ -73,8 +97,10 @@ def new_page(browser, live_server):
 def page(new_page):
     page = new_page()
     yield page
-    # A script error on the page fails the test that caused it.
+    # A script error on the page, or anything the Content-Security-Policy
+    # refused, fails the test that caused it.
     assert page.errors == []
+    assert page.csp_violations == [], "\n".join(page.csp_violations)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from annotations.models import Article, VerifiedClaim
 from annotations.services import member_create
+from tests.conftest import demo_login
 
 pytestmark = [
     pytest.mark.integration,
@@ -50,9 +51,7 @@ def demo(transactional_db) -> Article:
 def editors() -> dict[str, Client]:
     clients = {}
     for name in ("editor", "perry"):
-        client = Client()
-        assert client.login(username=name, password=f"walikale-{name}")
-        clients[name] = client
+        clients[name] = demo_login(Client(), name)
     return clients
 
 

@@ -1,0 +1,62 @@
+"""A database that is down or restarting answers 503 "try again in a moment".
+
+Not a 500 with a traceback, and not a hang: psycopg fails at once when
+PostgreSQL refuses connections, and Django reconnects on the next request once
+it is back (CONN_HEALTH_CHECKS), so the web processes never need a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+
+DETAIL = "The database is unavailable; try again in a moment."
+# Long enough for PostgreSQL to restart; a browser or partner script that
+# honours it does not hammer a database on its way back.
+RETRY_AFTER_SECONDS = 5
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The 503: the API's error document under /api/, a plain page elsewhere."""
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        body = {"status": 503, "code": "database_unavailable", "detail": DETAIL}
+        response = JsonResponse(body, status=503)
+    else:
+        # Rendered without the request: the page must not need the database
+        # (no user, no session) to say that the database is down.
+        response = HttpResponse(render_to_string("503.html", {"detail": DETAIL}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turns a database connection failure in a view into the 503."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_ERRORS):
+            return None
+        logger.warning("Database unavailable: %s %s: %s", request.method, request.path, exception)
+        return database_unavailable(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: the same 503 for a database failure outside a view (in a middleware)."""
+    if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
+        return database_unavailable(request)
+    return defaults.server_error(request)
