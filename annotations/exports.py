@@ -10,6 +10,7 @@ Field names are part of the contract with partners; README.md documents them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -392,13 +393,19 @@ def page_rows(
     Dates and times come as ISO 8601 text (ISO_COLUMNS), as the exports write them.
     """
     page = list(map(ClaimRow._make, claims.values_list(*CLAIM_VALUES)))
+    if not page:
+        return page, {}
+    rows = sources.filter(AnyOf("claim_id", [row.id for row in page]))
+    return page, sources_by_claim(rows.values_list(*SOURCE_COLUMNS))
+
+
+def sources_by_claim(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[SourceRow]]:
+    """Rows of SOURCE_COLUMNS, in their order, as each claim's list of SourceRow."""
     by_claim: dict[int, list[SourceRow]] = defaultdict(list)
-    if page:
-        rows = sources.filter(AnyOf("claim_id", [row.id for row in page]))
-        make = SourceRow._make
-        for source in rows.values_list(*SOURCE_COLUMNS):
-            by_claim[source[0]].append(make(source[1:]))
-    return page, by_claim
+    make = SourceRow._make
+    for source in rows:
+        by_claim[source[0]].append(make(source[1:]))
+    return by_claim
 
 
 def claim_pages(
@@ -432,25 +439,24 @@ class Context:
     url_tail: str
 
     @classmethod
-    def of(cls, selection: Selection) -> Context:
+    def of(cls, selection: Selection, labels: dict[int, Label] | None = None) -> Context:
+        """The selection's context; `labels` when the caller has read them already."""
         organization = selection.organization
-        placeholder = 999999999
-        head, tail = public_url(
-            reverse("public-claim", args=[organization.slug, placeholder])
-        ).split(str(placeholder))
-        labels = {
-            label.pk: Label(
-                label.slug, label.name, label.taxonomy.best_rating, label.taxonomy.worst_rating
-            )
-            for label in VerdictLabel.objects.filter(
-                taxonomy__organization=organization
-            ).select_related("taxonomy")
-        }
+        head, tail, corrections = _public_urls(organization.slug, settings.WORKBENCH_PUBLIC_URL)
+        if labels is None:
+            labels = {
+                label.pk: Label(
+                    label.slug, label.name, label.taxonomy.best_rating, label.taxonomy.worst_rating
+                )
+                for label in VerdictLabel.objects.filter(
+                    taxonomy__organization=organization
+                ).select_related("taxonomy")
+            }
         return cls(
             public=selection.public,
             organization_name=organization.name,
             labels=labels,
-            corrections_url=public_url(reverse("corrections-log", args=[organization.slug])),
+            corrections_url=corrections,
             url_head=head,
             url_tail=tail,
         )
@@ -461,6 +467,20 @@ class Context:
 
 def public_url(path: str) -> str:
     return settings.WORKBENCH_PUBLIC_URL.rstrip("/") + path
+
+
+@functools.lru_cache(maxsize=1024)
+def _public_urls(slug: str, base: str) -> tuple[str, str, str]:
+    """A newsroom's claim page URL around the claim's id, and its corrections log's URL.
+
+    `base` is WORKBENCH_PUBLIC_URL, part of the cache key; the URLs never change
+    otherwise, and the API asks for them on every request.
+    """
+    placeholder = 999999999
+    head, tail = public_url(reverse("public-claim", args=[slug, placeholder])).split(
+        str(placeholder)
+    )
+    return head, tail, public_url(reverse("corrections-log", args=[slug]))
 
 
 # An article without a URL is named by its text's SHA-256; import_annotations

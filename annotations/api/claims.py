@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +10,6 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -132,31 +129,13 @@ SOURCE_ROWS = PreparedQuery(_source_rows)
 LABEL_ROWS = PreparedQuery(_label_rows)
 
 
-@functools.lru_cache(maxsize=1024)
-def _public_urls(slug: str, public_url: str) -> tuple[str, str, str]:
-    """The claim page's URL around its id, and the corrections log's (they never change)."""
-    placeholder = 999999999
-    head, tail = exports.public_url(reverse("public-claim", args=[slug, placeholder])).split(
-        str(placeholder)
-    )
-    return head, tail, exports.public_url(reverse("corrections-log", args=[slug]))
-
-
 def public_context(organization: Organization) -> exports.Context:
-    """exports.Context.of for a public selection, in one prepared query."""
-    head, tail, corrections = _public_urls(organization.slug, settings.WORKBENCH_PUBLIC_URL)
+    """exports.Context.of for a public selection, its verdicts read by a prepared query."""
     labels = {
         pk: exports.Label(slug, name, best, worst)
         for pk, slug, name, best, worst in LABEL_ROWS.rows({}, organization_id=organization.pk)
     }
-    return exports.Context(
-        public=True,
-        organization_name=organization.name,
-        labels=labels,
-        corrections_url=corrections,
-        url_head=head,
-        url_tail=tail,
-    )
+    return exports.Context.of(exports.Selection(organization=organization), labels=labels)
 
 
 class ClaimViewBase(GenericAPIView):
@@ -164,23 +143,24 @@ class ClaimViewBase(GenericAPIView):
     renderer_classes = [JSONRenderer, ClaimReviewRenderer]
     serializer_class = VerifiedClaimSerializer
 
-    def documents(self, fixed: dict[str, Any], **wanted: Any) -> list[dict[str, Any]]:
-        """The claims as documents, in three prepared queries: claims, sources, verdicts."""
+    def documents(
+        self, fixed: dict[str, Any], **wanted: Any
+    ) -> tuple[list[exports.ClaimRow], list[dict[str, Any]]]:
+        """The claims' rows and documents, in three prepared queries: claims, sources, verdicts."""
         organization = request_organization(self.request)
         rows = [
             exports.ClaimRow._make(row)
             for row in CLAIM_ROWS.rows(fixed, organization_id=organization.pk, **wanted)
         ]
-        self.rows = rows
         ctx = public_context(organization)
         if self.request.accepted_renderer.format == ClaimReviewRenderer.format:
-            return [exports.claim_review(ctx, row) for row in rows]
-        sources: dict[int, list[exports.SourceRow]] = defaultdict(list)
-        if rows:
-            make = exports.SourceRow._make
-            for source in SOURCE_ROWS.rows({}, claim_ids=[row.id for row in rows]):
-                sources[source[0]].append(make(source[1:]))
-        return [exports.claim_record(ctx, row, sources.get(row.id, [])) for row in rows]
+            return rows, [exports.claim_review(ctx, row) for row in rows]
+        sources = (
+            exports.sources_by_claim(SOURCE_ROWS.rows({}, claim_ids=[row.id for row in rows]))
+            if rows
+            else {}
+        )
+        return rows, [exports.claim_record(ctx, row, sources.get(row.id, [])) for row in rows]
 
 
 class ClaimList(ClaimViewBase):
@@ -224,10 +204,10 @@ class ClaimList(ClaimViewBase):
         assert isinstance(paginator, SyncCursorPagination)
         size = paginator.page_size_for(request)
         # One extra row says whether there is a next page.
-        documents = self.documents({"size": size + 1}, **self.wanted())
+        rows, documents = self.documents({"size": size + 1}, **self.wanted())
         if len(documents) > size:
             documents = documents[:size]
-            last = self.rows[size - 1]
+            last = rows[size - 1]
             paginator.next_cursor = paginator.encode(last.updated_at, last.id)
         return paginator.get_paginated_response(documents)
 
@@ -241,7 +221,7 @@ class ClaimDetail(ClaimViewBase):
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        documents = self.documents({}, pk=pk)
+        _rows, documents = self.documents({}, pk=pk)
         if not documents:
             raise Http404
         return Response(documents[0])
