@@ -513,6 +513,28 @@ def reviewer_names(collection: Collection) -> dict[int, str]:
 # Runs ---------------------------------------------------------------------------------
 
 
+def run_under_way(collection: Collection) -> AgreementReport | None:
+    """The newest run asked for and not finished, unless it has gone stale."""
+    return (
+        AgreementReport.objects.filter(
+            collection=collection,
+            status__in=[JobStatus.PENDING, JobStatus.RUNNING],
+            created_at__gte=timezone.now() - RUN_STALE_AFTER,
+        )
+        .defer("results", "totals")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+class RunUnderWay(ValueError):
+    """Asked to start a run while one is under way: the error names that run."""
+
+    def __init__(self, report: AgreementReport) -> None:
+        super().__init__("a run is already under way for this collection; wait for it to finish")
+        self.report = report
+
+
 def report_start(
     *,
     collection: Collection,
@@ -527,13 +549,9 @@ def report_start(
     threshold = collection.iou_threshold if threshold is None else threshold
     if not 0 < threshold <= 1:
         raise ValueError(f"IoU threshold {threshold}: use a number above 0 and at most 1")
-    recent = timezone.now() - RUN_STALE_AFTER
-    if AgreementReport.objects.filter(
-        collection=collection,
-        status__in=[JobStatus.PENDING, JobStatus.RUNNING],
-        created_at__gte=recent,
-    ).exists():
-        raise ValueError("a run is already under way for this collection; wait for it to finish")
+    under_way = run_under_way(collection)
+    if under_way is not None:
+        raise RunUnderWay(under_way)
     return AgreementReport.objects.create(
         organization_id=collection.organization_id,
         collection=collection,

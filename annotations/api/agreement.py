@@ -42,6 +42,9 @@ class AgreementView(GenericAPIView):
     @staticmethod
     def newest_unfinished(collection: Collection) -> AgreementReport | None:
         """The run under way, or the newest run if it failed (an older failure is history)."""
+        under_way = agreement_runs.run_under_way(collection)
+        if under_way is not None:
+            return under_way
         newest = (
             AgreementReport.objects.filter(collection=collection)
             .defer("results", "totals")
@@ -93,12 +96,8 @@ class AgreementView(GenericAPIView):
                 threshold=given.validated_data.get("iou"),
                 requested_by=member_user(request),
             )
-        except ValueError:
-            # The parameters are checked above, so this is a run already under way.
-            under_way = self.newest_unfinished(collection)
-            if under_way is None:
-                raise
-            report = under_way
+        except agreement_runs.RunUnderWay as exc:
+            report = exc.report
         else:
             services.enqueue(agreement_run, report.pk)
         location = reverse("api-v1:agreement", args=[collection.slug])

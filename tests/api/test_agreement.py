@@ -87,6 +87,26 @@ def test_a_run_under_way_shows_its_progress_and_a_second_start_is_the_same_run(d
     assert answer["results"] is None
 
 
+def test_a_start_while_an_older_run_is_under_way_answers_with_that_run(demo):
+    # A run asked for earlier is still pending although a newer one has finished
+    # (runs finish out of order when a worker picks up the later one first).
+    client = editor_client()
+    older = client.post(URL, {}, format="json").json()
+    newer = AgreementReport.objects.create(
+        organization=Article.objects.first().organization,
+        collection=AgreementReport.objects.get().collection,
+        status=JobStatus.DONE,
+        results={},
+    )
+
+    again = client.post(URL, {"unknown": [1]}, format="json")
+
+    assert again.status_code == 202, again.content
+    assert again.json()["id"] == older["id"] != newer.pk
+    assert client.get(URL).json()["running"]["id"] == older["id"]
+    assert AgreementReport.objects.count() == 2
+
+
 def test_bad_parameters_answer_400_naming_them(demo):
     client = editor_client()
 
