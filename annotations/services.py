@@ -50,6 +50,7 @@ from annotations.models import (
     AssignmentStatus,
     ClaimAnnotation,
     Collection,
+    ExportJob,
     ImportJob,
     JobStatus,
     Membership,
@@ -337,6 +338,28 @@ def articles_import(*, collection: Collection, files: Iterable[tuple[str, bytes]
                 # One record the database refuses must not stop the others.
                 report.errors.append(f"{where}: the database refused it ({exc.__class__.__name__})")
     return report
+
+
+def job_claim(model: type[ImportJob | ExportJob], pk: int, *, redelivered: bool) -> bool:
+    """Takes a pending job for the task about to run it; False means leave it alone.
+
+    The same job can be sent twice: its first message may only have been slow
+    when background_reconcile sent another. The first copy takes the job;
+    the second finds it running and does nothing. A job already running is
+    taken again only by a redelivered message: the broker gives a message
+    back only when the worker holding it died (acks_late).
+    """
+    statuses = [JobStatus.PENDING, JobStatus.RUNNING] if redelivered else [JobStatus.PENDING]
+    return bool(model.objects.filter(pk=pk, status__in=statuses).update(status=JobStatus.RUNNING))
+
+
+def jobs_pending(model: type[ImportJob | ExportJob], *, created_before: datetime) -> list[int]:
+    """Jobs asked for before then that no worker has taken: their message never arrived."""
+    return list(
+        model.objects.filter(status=JobStatus.PENDING, created_at__lt=created_before)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def import_job_run(*, job: ImportJob) -> dict[str, Any]:

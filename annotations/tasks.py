@@ -13,8 +13,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotations import agreement_runs, exports, webhooks
-from annotations.models import AgreementReport, ArticleAgreement, ImportJob, JobStatus
-from annotations.services import import_job_run
+from annotations.models import AgreementReport, ArticleAgreement, ExportJob, ImportJob, JobStatus
+from annotations.services import import_job_run, job_claim, jobs_pending
 
 logger = logging.getLogger(__name__)
 
@@ -35,16 +35,22 @@ def ping() -> str:
     return "pong"
 
 
-@shared_task(acks_late=True)
-def run_import_job(job_id: int) -> dict[str, Any]:
+def redelivered(task: Any) -> bool:
+    """Whether the broker gave this message back because the worker holding it died."""
+    return bool((task.request.delivery_info or {}).get("redelivered"))
+
+
+@shared_task(bind=True, acks_late=True)
+def run_import_job(self: Any, job_id: int) -> dict[str, Any]:
     """Imports an upload job's files one by one, saving progress after each.
 
     Safe to run again (a redelivered task): files already imported are
     skipped by position, and re-importing identical content changes nothing.
+    A second copy of the task while the first runs does nothing.
     """
+    if not job_claim(ImportJob, job_id, redelivered=redelivered(self)):
+        return {"status": ImportJob.objects.get(pk=job_id).status}
     job = ImportJob.objects.select_related("collection__organization").get(pk=job_id)
-    if job.is_finished:
-        return {"status": job.status}
     return import_job_run(job=job)
 
 
@@ -105,9 +111,11 @@ def agreement_refresh(article_id: int) -> None:
 
 @shared_task
 def background_reconcile() -> dict[str, int]:
-    """Sends again the background work a save asked for while the broker was down.
+    """Sends again the background work asked for while the broker was down.
 
-    The database says what is pending; celery beat runs this every
+    Agreement refreshes and runs, imports, exports, and webhook deliveries
+    whose message was lost (the broker was down when they were asked for,
+    or Redis restarted holding them): the database says what is pending; celery beat runs this every
     WORKBENCH_RECONCILE_SECONDS, and each worker once when it starts. Work
     asked for within that time (or the refresh debounce) may still be on its
     way, so it is left alone.
@@ -119,15 +127,25 @@ def background_reconcile() -> dict[str, int]:
         )
     )
     before = timezone.now() - grace
-    refreshes = agreement_runs.refreshes_pending(requested_before=before)
-    for article_id in refreshes:
-        agreement_refresh.apply_async((article_id,), ignore_result=True)
-    runs = agreement_runs.runs_pending(created_before=before)
-    for report_id in runs:
-        agreement_run.apply_async((report_id,), ignore_result=True)
-    if refreshes or runs:
-        logger.info("Reconciled %d agreement refreshes and %d runs", len(refreshes), len(runs))
-    return {"refreshes": len(refreshes), "runs": len(runs)}
+    pending: list[tuple[str, Any, list[int]]] = [
+        (
+            "agreement refreshes",
+            agreement_refresh,
+            agreement_runs.refreshes_pending(requested_before=before),
+        ),
+        ("agreement runs", agreement_run, agreement_runs.runs_pending(created_before=before)),
+        ("imports", run_import_job, jobs_pending(ImportJob, created_before=before)),
+        ("exports", run_export, jobs_pending(ExportJob, created_before=before)),
+        ("webhook deliveries", deliver_webhook, webhooks.deliveries_pending(due_before=before)),
+    ]
+    for _, task, ids in pending:
+        for pk in ids:
+            task.apply_async((pk,), ignore_result=True)
+    if any(ids for _, _, ids in pending):
+        logger.info(
+            "Reconciled %s", ", ".join(f"{len(ids)} {kind}" for kind, _, ids in pending if ids)
+        )
+    return {kind: len(ids) for kind, _, ids in pending}
 
 
 @worker_ready.connect
@@ -140,9 +158,14 @@ def _reconcile_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
 # Exports ---------------------------------------------------------------------------
 
 
-@shared_task(acks_late=True)
-def run_export(job_id: int) -> int:
-    """Writes an export job's file. A worker killed mid-export: redelivered, written again."""
+@shared_task(bind=True, acks_late=True)
+def run_export(self: Any, job_id: int) -> int:
+    """Writes an export job's file. A worker killed mid-export: redelivered, written again.
+
+    A second copy of the task while the first runs (or after it) does nothing.
+    """
+    if not job_claim(ExportJob, job_id, redelivered=redelivered(self)):
+        return 0
     try:
         return exports.export_run(job_id).rows
     except Exception as exc:
@@ -174,7 +197,7 @@ def deliver_webhook(self: Any, delivery_id: int) -> str:
     # countdown, and raise it through whoever queued the task (the request
     # that published the claim). The attempts simply follow one another here.
     while outcome.retry_in is not None and self.request.is_eager:
-        outcome = webhooks.delivery_attempt(delivery_id)
+        outcome = webhooks.delivery_attempt(delivery_id, early=True)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status

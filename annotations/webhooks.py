@@ -58,6 +58,9 @@ MAX_BACKOFF_SECONDS = 30 * 60
 # A delivery a worker took and never finished (the worker died) may be taken
 # again after this long; longer than any attempt lasts (TIMEOUT_SECONDS).
 IN_FLIGHT_SECONDS = 60
+# A retry may arrive this much before its time (clocks of the worker and the
+# database) and still be sent.
+DUE_SLACK_SECONDS = 5
 ERROR_CHARS = 500
 URL_MAX_LENGTH = 2000
 USER_AGENT = "FactCheckWorkbench-Webhook/1"
@@ -188,6 +191,24 @@ def delivery_redeliver(*, delivery: WebhookDelivery, user: User) -> WebhookDeliv
 
 
 # What is sent -------------------------------------------------------------------------
+
+
+def deliveries_pending(*, due_before: datetime) -> list[int]:
+    """Deliveries whose next attempt was due before then and never came.
+
+    Their message was lost: the publish could not reach the broker, or Redis
+    restarted with a retry it was holding. An attempt a dead worker left
+    unfinished (`acks_late` gives its message back) is not counted here.
+    """
+    return list(
+        WebhookDelivery.objects.filter(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+            next_attempt_at__lt=due_before,
+            webhook__active=True,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def claim_body(claim: VerifiedClaim, event: str, created_at: datetime) -> bytes:
@@ -324,11 +345,14 @@ class Outcome:
     retry_in: float | None = None
 
 
-def delivery_attempt(delivery_id: int) -> Outcome:
+def delivery_attempt(delivery_id: int, *, early: bool = False) -> Outcome:
     """One attempt at a delivery: take it, POST it, write down the answer.
 
-    Idempotent: a delivery already delivered or failed is left alone, and one
-    another worker is sending right now is not sent twice at once.
+    Idempotent: a delivery already delivered or failed is left alone, one
+    another worker is sending right now is not sent twice at once, and one
+    whose next attempt is not due yet waits for it (a second copy of the
+    task, sent by background_reconcile, comes to nothing). `early` sends a
+    retry at once: in-process, with no broker to wait for it.
     """
     delivery = WebhookDelivery.objects.select_related("webhook").filter(pk=delivery_id).first()
     if delivery is None:
@@ -349,16 +373,21 @@ def delivery_attempt(delivery_id: int) -> Outcome:
         return Outcome(DeliveryStatus.FAILED)
     # Take the delivery: next_attempt_at is cleared while an attempt is under
     # way, so a second copy of the task finds nothing to take (unless the
-    # first worker died mid-attempt, long enough ago).
+    # first worker died mid-attempt, long enough ago); nor does a copy that
+    # comes before the next attempt is due.
+    if early:
+        due = Q(next_attempt_at__isnull=False)
+    else:
+        due = Q(next_attempt_at__lte=now + timedelta(seconds=DUE_SLACK_SECONDS))
+    abandoned = Q(next_attempt_at__isnull=True) & (
+        Q(last_attempt_at__isnull=True)
+        | Q(last_attempt_at__lt=now - timedelta(seconds=IN_FLIGHT_SECONDS))
+    )
     taken = (
         WebhookDelivery.objects.filter(
             pk=delivery.pk, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
         )
-        .filter(
-            Q(next_attempt_at__isnull=False)
-            | Q(last_attempt_at__isnull=True)
-            | Q(last_attempt_at__lt=now - timedelta(seconds=IN_FLIGHT_SECONDS))
-        )
+        .filter(due | abandoned)
         .update(attempts=F("attempts") + 1, last_attempt_at=now, next_attempt_at=None)
     )
     if not taken:

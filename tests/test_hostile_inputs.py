@@ -233,7 +233,12 @@ REFUSED: list[Any] = [
     pytest.param(
         lambda w: paste(w, text="x" * 1001), 422, "the limit is 1,000", id="paste-too-long"
     ),
-    pytest.param(lambda w: paste(w, text="x" * 20_000), 400, "", id="paste-oversized-body"),
+    pytest.param(
+        lambda w: paste(w, text="x" * 20_000),
+        413,
+        "larger than the 14.6\xa0KB a form may hold",
+        id="paste-oversized-body",
+    ),
     # The upload form (editors): judged by content before anything is stored.
     pytest.param(
         lambda w: upload(w, ("page.html", PNG)),
@@ -320,7 +325,12 @@ REFUSED: list[Any] = [
         "at most 10000 characters",
         id="form-note-too-long",
     ),
-    pytest.param(lambda w: claim_form(w, note="x" * 20_000), 400, "", id="form-oversized-body"),
+    pytest.param(
+        lambda w: claim_form(w, note="x" * 20_000),
+        413,
+        "so nothing was saved",
+        id="form-oversized-body",
+    ),
     # The API: articles.
     pytest.param(
         lambda w: api_article(w, {"url": "javascript:alert(1)"}),

@@ -1,4 +1,6 @@
-"""A database that is down or restarting answers 503 "try again in a moment".
+"""Errors a user meets outside any view, each answered with a page that says what to do.
+
+A database that is down or restarting answers 503 "try again in a moment".
 
 Not a 500 with a traceback, and not a hang: psycopg fails at once when
 PostgreSQL refuses connections, and Django reconnects on the next request once
@@ -11,8 +13,11 @@ import logging
 import sys
 from collections.abc import Callable
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -25,6 +30,11 @@ RETRY_AFTER_SECONDS = 5
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
+def plain_error(status: int, title: str, detail: str, footnote: str) -> HttpResponse:
+    context = {"title": title, "detail": detail, "footnote": footnote}
+    return HttpResponse(render_to_string("plain_error.html", context), status=status)
+
+
 def database_unavailable(request: HttpRequest) -> HttpResponse:
     """The 503: the API's error document under /api/, a plain page elsewhere."""
     response: HttpResponse
@@ -34,7 +44,9 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     else:
         # Rendered without the request: the page must not need the database
         # (no user, no session) to say that the database is down.
-        response = HttpResponse(render_to_string("503.html", {"detail": DETAIL}), status=503)
+        response = plain_error(
+            503, "Try again in a moment", DETAIL, "Nothing you saved before is lost."
+        )
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -60,3 +72,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(sys.exc_info()[1], DATABASE_ERRORS):
         return database_unavailable(request)
     return defaults.server_error(request)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: a form body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 that says so."""
+    if not isinstance(exception, RequestDataTooBig):
+        return defaults.bad_request(request, exception)
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    detail = (
+        f"What you sent is larger than the {filesizeformat(limit)} a form may hold, "
+        "so nothing was saved."
+    )
+    if request.path.startswith("/api/"):
+        body = {"status": 413, "code": "too_large", "detail": detail}
+        return JsonResponse(body, status=413)
+    return plain_error(
+        413,
+        "Too large to send",
+        detail,
+        "Go back, shorten it (a long text can be uploaded as a file) and send it again.",
+    )

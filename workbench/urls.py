@@ -20,5 +20,7 @@ urlpatterns = [
 
 # A URL under /api/ that no route matches answers the API's JSON error, not a page.
 handler404 = "annotations.api.errors.not_found"
+# A form too large to read answers 413 with what to do, not a bare 400.
+handler400 = "workbench.faults.bad_request"
 # A database that is down answers 503, even when a middleware is the one that noticed.
 handler500 = "workbench.faults.server_error"

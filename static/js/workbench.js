@@ -14,6 +14,7 @@
   document.addEventListener("htmx:responseError", (event) => {
     const status = event.detail.xhr.status;
     show(status === 404 ? "That item no longer exists, or is not yours to see."
+      : status === 413 ? "What you sent is too large. Nothing was saved; shorten it and try again."
       : `The server answered with an error (${status}). Nothing was saved; try again.`);
   });
 })();

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -26,17 +27,24 @@ from django.test import Client
 from django.utils import timezone
 from kombu import Connection
 
-from annotations import agreement_runs, services, tasks
+from annotations import agreement_runs, services, tasks, webhooks
 from annotations.models import (
     AgreementReport,
     Article,
     ArticleAgreement,
     Assignment,
     ClaimAnnotation,
+    DeliveryStatus,
+    ExportJob,
+    ImportJob,
     JobStatus,
+    Role,
     VerdictLabel,
+    WebhookDelivery,
+    WebhookEvent,
 )
 from tests.factories import ARTICLE_TEXT, ArticleFactory
+from tests.receiver import running_receiver
 from tests.services import (
     PrivateCluster,
     PrivateRedis,
@@ -104,19 +112,23 @@ def claim_form(phrase: str, verdict: VerdictLabel) -> dict[str, object]:
     }
 
 
-def reviewer_session(base: str, user, article: Article) -> tuple[requests.Session, str]:
-    """An HTTP session of a logged-in reviewer, and the CSRF token their reader page gives."""
+def member_session(base: str, user, path: str) -> tuple[requests.Session, str]:
+    """An HTTP session of a logged-in member, and the CSRF token the page at `path` gives."""
     client = Client()
     client.force_login(user)
     session = requests.Session()
     session.cookies.set(
         settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
     )
-    page = session.get(f"{base}/articles/{article.pk}/", timeout=10)
+    page = session.get(f"{base}{path}", timeout=10)
     assert page.status_code == 200
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page.text)
     assert token is not None
     return session, token.group(1)
+
+
+def reviewer_session(base: str, user, article: Article) -> tuple[requests.Session, str]:
+    return member_session(base, user, f"/articles/{article.pk}/")
 
 
 def save_claim(base: str, who: tuple[requests.Session, str], article: Article, data) -> None:
@@ -240,6 +252,103 @@ def test_saves_succeed_while_redis_is_down_and_agreement_catches_up_when_it_is_b
     full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert refreshed.results == full.results
     assert full.results["units_total"] > first_units
+
+
+def test_imports_exports_and_webhooks_asked_for_while_redis_is_down_run_once_it_is_back(
+    transactional_db, desk, bob, redis, tmp_path
+):
+    media = tmp_path / "media"
+    media.mkdir()
+    ada = services.member_create(organization=desk.organization, username="ada", role=Role.ADMIN)
+    env = on_private_redis(redis, WORKBENCH_RECONCILE_SECONDS="2", MEDIA_ROOT=str(media))
+    worker_log, web_log = tmp_path / "worker.log", tmp_path / "web.log"
+    with (
+        running_receiver() as partner,
+        worker_log.open("w") as wlog,
+        web_log.open("w") as hlog,
+    ):
+        hook = webhooks.webhook_create(
+            organization=desk.organization,
+            user=ada.membership.user,
+            url=partner.url,
+            events=[WebhookEvent.PUBLISHED],
+        )
+        worker = start_worker(
+            database_url(), media, wlog, env=env, args=["-B", "-s", str(tmp_path / "beat")]
+        )
+        web = None
+        try:
+            web, base = start_web(django_env(**env), hlog)
+            wait_for_ready(worker_log)
+            session, token = member_session(base, bob, f"/collections/{desk.pk}/")
+
+            redis.stop()
+            started = time.monotonic()
+            upload = session.post(
+                f"{base}/collections/{desk.pk}/upload/",
+                files={"uploads": ("minister.txt", f"The minister\n\n{ARTICLE_TEXT}".encode())},
+                headers={"X-CSRFToken": token},
+                allow_redirects=False,
+                timeout=15,
+            )
+            export = session.post(
+                f"{base}/newsrooms/{desk.organization.slug}/exports/",
+                data={
+                    "format": "jsonl",
+                    "status": "all",
+                    "audience": "public",
+                    "date_field": "published_at",
+                },
+                headers={"X-CSRFToken": token},
+                allow_redirects=False,
+                timeout=15,
+            )
+            # Both asked for, without waiting on the broker; nothing has run.
+            assert (upload.status_code, export.status_code) == (302, 302), export.text[:500]
+            assert time.monotonic() - started < 10
+            imported, exported = ImportJob.objects.get(), ExportJob.objects.get()
+            assert (imported.status, exported.status) == (JobStatus.PENDING, JobStatus.PENDING)
+            # A retry Redis was holding when it went: due long ago, never sent.
+            delivery = WebhookDelivery.objects.create(
+                webhook=hook,
+                event=WebhookEvent.PUBLISHED,
+                body='{"event": "claim.published"}',
+                status=DeliveryStatus.RETRYING,
+                attempts=1,
+                next_attempt_at=timezone.now() - timedelta(minutes=5),
+            )
+
+            redis.start()
+            wait_until(
+                lambda: (
+                    ImportJob.objects.get(pk=imported.pk).is_finished
+                    and ExportJob.objects.get(pk=exported.pk).is_finished
+                    and WebhookDelivery.objects.get(pk=delivery.pk).status
+                    == DeliveryStatus.DELIVERED
+                ),
+                60,
+                "the reconciled import, export and delivery (see worker.log)",
+                every=0.3,
+            )
+            # Beat keeps reconciling: give a second copy the time to come to nothing.
+            time.sleep(3)
+        finally:
+            stop_process(web)
+            stop_process(worker)
+
+    imported.refresh_from_db()
+    exported.refresh_from_db()
+    delivery.refresh_from_db()
+    assert imported.status == JobStatus.DONE, imported.failure
+    assert imported.created == 1
+    assert Article.objects.filter(collection=desk, title="The minister").count() == 1
+    assert exported.status == JobStatus.DONE, exported.failure
+    assert exported.attempts == 1
+    assert [p.name for p in (media / "exports").rglob("*") if p.is_file()] == [exported.filename]
+    assert delivery.attempts == 2
+    assert len(partner.requests) == 1
+    log = worker_log.read_text()
+    assert re.search(r"Reconciled .*1 imports, 1 exports", log), log[-3000:]
 
 
 # 2. A worker is killed during an agreement run ----------------------------------------
