@@ -16,14 +16,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import random
 import secrets
+import socket
 import ssl
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -93,6 +97,19 @@ def _clean_url(url: str, errors: dict[str, str]) -> str:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         errors["url"] = "This is not a valid web address."
+        return url
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        # Not found now (a partner may set its name up later): sending will say so.
+        return url
+    refused = sorted(str(address) for address in addresses if refused_address(str(address)))
+    if refused:
+        errors["url"] = (
+            f"{host} is at {refused[0]}, a private or reserved address; "
+            "webhooks are sent to public internet addresses only."
+        )
     return url
 
 
@@ -293,17 +310,96 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
+class AddressRefused(OSError):
+    """The receiver's address is on a private network, and the settings keep webhooks off it."""
+
+
+def refused_address(address: str) -> bool:
+    """Whether a webhook may not be sent to this IP address.
+
+    Unless WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES is on (development and tests
+    send to 127.0.0.1), only public internet addresses: not loopback, private
+    networks, link-local (cloud metadata at 169.254.169.254), or reserved ones.
+    An admin could otherwise point a webhook at the workbench's own network.
+    """
+    if settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES:
+        return False
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def _vetted_connection(
+    address: tuple[str, int], timeout: Any = None, source_address: Any = None, **kwargs: Any
+) -> socket.socket:
+    """socket.create_connection, to an address of the host that refused_address allows.
+
+    The address checked is the address connected to: a name that resolves to a
+    public address when the webhook is saved and to a private one when it is
+    sent is caught here, at the moment of sending.
+    """
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _name, target in socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM
+    ):
+        if refused_address(str(target[0])):
+            error = AddressRefused(
+                f"{host} is at {target[0]}, a private or reserved address: "
+                "webhooks are sent to public addresses only"
+            )
+            continue
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not None:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(target)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error or OSError(f"{host} has no address")
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _vetted_connection
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _vetted_connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_HTTPConnection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.context = ssl.create_default_context()
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_HTTPSConnection, req, context=self.context)
+
+
 def _opener() -> urllib.request.OpenerDirector:
     # Only http and https, and no redirect handler: a 3xx is an answer like any
     # other non-2xx (a failed attempt). Following it could send the signed claim
     # to another scheme or host than the one the admin registered. No error
     # processor either, so a 4xx or 5xx comes back as a response, not raised.
+    # No proxy: the address connected to is the receiver's, checked by
+    # refused_address as the connection is made.
     opener = urllib.request.OpenerDirector()
-    for handler in (
-        urllib.request.ProxyHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
-    ):
+    for handler in (_HTTPHandler(), _HTTPSHandler()):
         opener.add_handler(handler)
     return opener
 

@@ -27,6 +27,7 @@ print(json.dumps({
     "hosts": settings.ALLOWED_HOSTS,
     "secure_cookies": getattr(settings, "SESSION_COOKIE_SECURE", False),
     "storage": settings.STORAGES["default"],
+    "options": settings.DATABASES["default"].get("OPTIONS", {}),
 }))
 """
 
@@ -78,6 +79,21 @@ def test_database_and_broker_urls_switch_to_the_real_services():
     assert values["engine"] == "django.db.backends.postgresql"
     assert (values["name"], values["host"]) == ("workbench", "db.internal")
     assert values["eager"] is False
+
+
+def test_postgresql_prepares_the_apis_statements_unless_a_pooler_forbids_it():
+    url = "postgres://postgres@db.internal:5432/workbench?options=-c%20statement_timeout%3D5000"
+    prepared = loaded(DATABASE_URL=url)["options"]
+    assert prepared["prepare_threshold"] > 1_000_000
+    # The operator's own options are kept.
+    assert prepared["options"].split(" -c ") == [
+        "-c statement_timeout=5000",
+        "plan_cache_mode=force_generic_plan",
+    ]
+
+    plain = loaded(DATABASE_URL=url, DATABASE_PREPARED="false")["options"]
+    assert "prepare_threshold" not in plain
+    assert plain["options"] == "-c statement_timeout=5000"
 
 
 def test_production_refuses_to_start_without_a_secret_key():

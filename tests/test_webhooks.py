@@ -191,6 +191,49 @@ def test_a_bad_url_or_event_is_refused_naming_the_field(newsroom, ada, url, even
     assert not Webhook.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/hooks",
+        "http://localhost/hooks",
+        "http://10.1.2.3/hooks",
+        "https://192.168.0.10/hooks",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hooks",
+        "http://[::ffff:10.0.0.1]/hooks",
+    ],
+)
+def test_in_production_an_address_on_a_private_network_is_refused(newsroom, ada, settings, url):
+    settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES = False
+    with pytest.raises(ValidationError) as refused:
+        webhooks.webhook_create(organization=newsroom, user=ada, url=url, events=ALL_EVENTS)
+    assert "public internet addresses only" in " ".join(refused.value.message_dict["url"])
+    assert not Webhook.objects.exists()
+
+
+def test_in_production_a_public_address_is_accepted(newsroom, ada, settings):
+    settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES = False
+    hook = webhooks.webhook_create(
+        organization=newsroom, user=ada, url="https://93.184.215.14/hooks", events=ALL_EVENTS
+    )
+    assert hook.active
+
+
+def test_a_receiver_that_moved_to_a_private_address_gets_nothing(
+    hook, draft, receiver, settings, django_capture_on_commit_callbacks
+):
+    # Registered while allowed; its name (here an address) now points inside.
+    settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES = False
+    publish(draft, django_capture_on_commit_callbacks)
+
+    (delivery,) = send_all()
+
+    # In-process, the retries follow one another at once, to the last.
+    assert delivery.status == DeliveryStatus.FAILED
+    assert "is at 127.0.0.1, a private or reserved address" in delivery.error
+    assert receiver.requests == []
+
+
 def test_the_same_address_twice_is_refused(newsroom, ada, hook):
     with pytest.raises(ValidationError, match="already sends webhooks"):
         webhooks.webhook_create(organization=newsroom, user=ada, url=hook.url, events=ALL_EVENTS)

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from annotations.api.prepared import prepared_cursor
 from annotations.models import ApiKey, Membership, Organization, Role, Scope
 
 KEY_PREFIX = "wb_"
@@ -193,7 +194,8 @@ def _live_key_sql() -> str:
 def _live_key_row(prefix: str) -> tuple[Any, ...] | None:
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
+    # Prepared: it runs on every API request.
+    with prepared_cursor() as cursor:
         cursor.execute(_live_key_sql(), [adapt(now - LAST_USED_RESOLUTION), prefix, adapt(now)])
         row = cursor.fetchone()
     return tuple(row) if row is not None else None

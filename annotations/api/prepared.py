@@ -10,15 +10,23 @@ Only on PostgreSQL, where the rows the driver returns are what the ORM would
 return for these columns (no Python converters); elsewhere it simply runs the
 queryset. If a sentinel cannot be found (a lookup transformed its value), that
 shape is never prepared and always goes through the ORM: slower, never wrong.
+
+PostgreSQL then plans each statement once per connection too: `prepared_cursor`
+sends it as a server-side prepared statement (Django's psycopg cursors bind
+on the client and never prepare). Planning the claims page took 0.8 ms of
+PostgreSQL's CPU on every request, longer than running it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 
 _NOT_PREPARABLE = object()
@@ -43,6 +51,40 @@ def _sentinel(value: Any, index: int) -> Any:
     raise TypeError(f"no sentinel for {type(value).__name__}")
 
 
+class PreparingCursor(psycopg.Cursor[Any]):
+    """psycopg's server-side binding cursor, preparing every statement it runs."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        kwargs["prepare"] = True
+        return super().execute(query, params, **kwargs)
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[CursorWrapper]:
+    """A cursor whose statements PostgreSQL prepares: parsed and planned once per connection.
+
+    Server-side binding, as psycopg's own Cursor does; wrapped like any Django
+    cursor, so database errors are Django's (the 503 of workbench.faults) and
+    the statements are counted where queries are logged. Elsewhere, a plain cursor.
+    """
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    with connection.wrap_database_errors:
+        # What connection.cursor() does first: reconnect if the server went away.
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        raw: Any = PreparingCursor(connection.connection)
+    wrapped = (
+        connection.make_debug_cursor(raw)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
+    with wrapped as cursor:
+        yield cursor
+
+
 class PreparedQuery:
     def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
         # build(**values) -> a values_list queryset; the same keys give the same SQL.
@@ -63,7 +105,7 @@ class PreparedQuery:
             return list(self.build(**fixed, **values))
         sql, slots = prepared
         params = [values[name] if name is not None else constant for name, constant in slots]
-        with connection.cursor() as cursor:
+        with prepared_cursor() as cursor:
             cursor.execute(sql, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows

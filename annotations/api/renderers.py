@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import decimal
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
-from rest_framework import renderers
+from rest_framework import exceptions, renderers
+from rest_framework.negotiation import DefaultContentNegotiation
 
 
 def _default(value: Any) -> Any:
@@ -42,3 +43,17 @@ class ClaimReviewRenderer(JSONRenderer):
 
     media_type = "application/ld+json"
     format = "claimreview"
+
+
+class ContentNegotiation(DefaultContentNegotiation):
+    """An unknown `?format=` is a bad parameter (400 naming it), not a missing page (404)."""
+
+    def filter_renderers(
+        self, renderers: Iterable[renderers.BaseRenderer], format: str
+    ) -> list[renderers.BaseRenderer]:
+        offered = list(renderers)
+        found = [renderer for renderer in offered if renderer.format == format]
+        if not found:
+            known = ", ".join(str(renderer.format) for renderer in offered)
+            raise exceptions.ValidationError({"format": [f"Unknown format; use {known}."]})
+        return found

@@ -101,6 +101,7 @@ def test_filters_narrow_the_list(demo, partner):
         ({"page_size": "1000"}, "page_size"),
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"article_url": "javascript:alert(1)"}, "article_url"),
+        ({"format": "xml"}, "format"),
     ],
 )
 def test_a_bad_parameter_answers_400_naming_it(demo, partner, params, field):
@@ -182,6 +183,14 @@ def test_a_key_without_the_scope_gets_403_naming_it(demo):
 
     assert response.status_code == 403
     assert "read:claims" in response.json()["detail"]
+
+
+def test_a_method_the_endpoint_lacks_answers_405_whatever_the_keys_scopes(demo, partner):
+    response = partner.delete(LIST)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()["status"] == 405
 
 
 def test_another_newsrooms_key_sees_nothing_and_gets_404(demo):

@@ -8,9 +8,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from annotations import exports
 from annotations.api import claims
 from annotations.api.prepared import _NOT_PREPARABLE
-from annotations.models import VerifiedClaim
+from annotations.models import VerifiedClaim, VerifiedSource
 from tests.api.conftest import publish_many
 
 
@@ -46,8 +47,46 @@ def test_sources_and_verdicts_are_the_orms_too(demo):
     ids = [claim.pk for claim in created]
     assert claims.SOURCE_ROWS.rows({}, claim_ids=ids) == list(claims._source_rows(ids))
     assert len(claims.SOURCE_ROWS.rows({}, claim_ids=ids[:1])) == 3, "a new id, same SQL"
-    labels = claims.LABEL_ROWS.rows({}, organization_id=demo.organization_id)
-    assert labels == list(claims._label_rows(demo.organization_id))
+
+
+def test_sources_read_with_their_claims_are_those_read_apart_in_order_without_confidential(
+    demo,
+):
+    created = publish_many(demo, 4)
+    # Out of order, one confidential, and text that JSON must escape.
+    VerifiedSource.objects.filter(claim=created[0], order=0).update(
+        order=9, title='Quoted "title" \\ é ✓', confidential=False
+    )
+    VerifiedSource.objects.filter(claim=created[1], order=1).update(confidential=True)
+    VerifiedSource.objects.filter(claim=created[2]).delete()
+    rows = claims.CLAIM_ROWS.rows({"size": 51}, organization_id=demo.organization_id)
+
+    claim_rows, labels, sources = claims.split_rows(rows)
+
+    ids = [row.id for row in claim_rows]
+    apart = exports.sources_by_claim(claims._source_rows(ids))
+    assert {pk: found for pk, found in sources.items() if found} == dict(apart)
+    assert [s.url for s in sources[created[0].pk]][-1].endswith("/0")
+    assert sources[created[0].pk][-1].title == 'Quoted "title" \\ é ✓'
+    assert len(sources[created[1].pk]) == 2
+    assert not sources.get(created[2].pk)
+    label = created[0].verdict
+    assert labels[label.pk] == exports.Label(
+        label.slug, label.name, label.taxonomy.best_rating, label.taxonomy.worst_rating
+    )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_the_claims_page_is_a_statement_postgresql_prepared_once(demo):
+    publish_many(demo, 3)
+    for _ in range(3):
+        claims.CLAIM_ROWS.rows({"size": 51}, organization_id=demo.organization_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ['SELECT "annotations_verifiedclaim"."id"%LIMIT 51'],
+        )
+        assert [plans for (plans,) in cursor.fetchall()] == [3]
 
 
 @pytest.mark.parametrize("value", [True, 1.5, None])
