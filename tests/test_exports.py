@@ -150,6 +150,22 @@ def test_csv_is_two_files_with_formulas_neutralised(desk, tmp_path):
     assert len(sources) == sum(int(c["source_count"]) for c in claims)
 
 
+def test_the_csv_files_are_quoted_as_csv_writer_quotes(desk, tmp_path):
+    VerifiedClaim.objects.filter(status="published").update(
+        summary='Said "no", then\r\nyes, twice', claimant="-1 point, +2"
+    )
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path, audience="newsroom")))
+    for name in archive.namelist():
+        text = archive.read(name).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        again = io.StringIO(newline="")
+        csv.writer(again).writerows(rows)
+        assert text == again.getvalue(), name
+    claims = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
+    assert {c["summary"] for c in claims} >= {'Said "no", then\r\nyes, twice'}
+    assert {c["claimant"] for c in claims} >= {"'-1 point, +2"}
+
+
 @pytest.mark.parametrize("microsecond", [0, 100_000, 123_456])
 def test_dates_and_times_are_written_as_isoformat_writes_them(desk, tmp_path, microsecond):
     # The database writes the text (page_rows); it must be Python's, to the byte:
