@@ -820,9 +820,12 @@ def write_csv(selection: Selection, out: IO[bytes], progress: Progress) -> int:
     """
     ctx = Context.of(selection)
     # The label's cells, made once per export rather than once per claim.
+    # The verdict's cells, before and after the claim's rating, made once per export.
     labels = {
-        pk: f"{_csv_text_cell(label.slug)},{_csv_text_cell(label.name)},"
-        f"{_csv_number(label.best)},{_csv_number(label.worst)}"
+        pk: (
+            f"{_csv_text_cell(label.slug)},{_csv_text_cell(label.name)}",
+            f"{_csv_number(label.best)},{_csv_number(label.worst)}",
+        )
         for pk, label in ctx.labels.items()
     }
     head, tail = ctx.url_head, ctx.url_tail
@@ -848,11 +851,12 @@ def write_csv(selection: Selection, out: IO[bytes], progress: Progress) -> int:
                         listed = " | ".join(
                             f"{s.title or s.url} <{s.url}> ({s.stance})" for s in shown
                         )
+                        verdict, scale = labels[row.verdict_id]
                         claim_lines.append(
                             f"{row.id},{text(f'{head}{row.id}{tail}')},"
                             f"{text(row.claim_reviewed)},{text(row.claimant)},"
-                            f"{row.claim_date or ''},{labels[row.verdict_id]},"
-                            f"{number(row.rating)},{text(row.summary)},"
+                            f"{row.claim_date or ''},{verdict},{number(row.rating)},{scale},"
+                            f"{text(row.summary)},"
                             f"{row.status},{row.lineage},{text(row.public_note)},"
                             f"{row.published_at or ''},{row.updated_at},"
                             f"{text(row.article_title)},{text(row.article_url)},"

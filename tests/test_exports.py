@@ -142,6 +142,13 @@ def test_csv_is_two_files_with_formulas_neutralised(desk, tmp_path):
     # A spreadsheet would have run these as formulas.
     assert kisangani["claim_reviewed"] == '\'=HYPERLINK("http://evil.example")'
     assert kisangani["source_count"] == "1"
+    # Each number under its own heading.
+    label = VerdictLabel.objects.get(taxonomy__organization=desk.organization, slug="mostly-true")
+    assert (kisangani["rating"], kisangani["best_rating"], kisangani["worst_rating"]) == (
+        str(label.rating),
+        str(label.taxonomy.best_rating),
+        str(label.taxonomy.worst_rating),
+    )
     assert kisangani["sources"] == "'@SUM(A1:A9) <https://roads.example/atlas> (supports)"
     mine = [s for s in sources if s["claim_id"] == kisangani["id"]]
     assert [(s["position"], s["title"], s["stance"]) for s in mine] == [
@@ -164,6 +171,55 @@ def test_the_csv_files_are_quoted_as_csv_writer_quotes(desk, tmp_path):
     claims = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
     assert {c["summary"] for c in claims} >= {'Said "no", then\r\nyes, twice'}
     assert {c["claimant"] for c in claims} >= {"'-1 point, +2"}
+
+
+TRICKY = [
+    'Said "no", then\r\nyes',
+    "-1, or +2",
+    "\tTabbed",
+    "\rCarriage",
+    "@home",
+    "plain",
+    "",
+    "é🚙, “curly”",
+    "a\nb",
+]
+
+
+def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path):
+    claims = list(VerifiedClaim.objects.order_by("pk"))
+    for n, claim in enumerate(claims):
+        pick = TRICKY[n % len(TRICKY) :] + TRICKY
+        VerifiedClaim.objects.filter(pk=claim.pk).update(
+            claim_reviewed=pick[0] or "x",
+            claimant=pick[1],
+            summary=pick[2],
+            public_note=pick[3],
+            claim_date=date(2026, 1, 2) if n % 2 else None,
+            rating=None if n % 2 else claim.rating,
+        )
+    Article.objects.filter(pk=desk.pk).update(title='=cmd|" /C calc"!A0, "quoted"')
+    records = {r["id"]: r for r in jsonl(export(desk, "jsonl", tmp_path, status="all"))}
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path, status="all")))
+    rows = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
+
+    def cell(value) -> str:
+        if value is None:
+            return ""
+        text = str(value)
+        return "'" + text if text[:1] in set("=+-@\t\r") else text
+
+    assert len(rows) == len(records) == len(claims)
+    for row in rows:
+        record = records[int(row["id"])]
+        # Every heading the JSONL record shares; the record's values are unquoted.
+        shared = [f for f in exports.CSV_CLAIM_FIELDS if f in record and f != "sources"]
+        assert len(shared) == 19
+        for field in shared:
+            assert row[field] == cell(record[field]), field
+        assert row["article_title"] == cell(record["article"]["title"])
+        assert row["article_url"] == cell(record["article"]["url"])
+        assert row["source_count"] == str(len(record["sources"]))
 
 
 @pytest.mark.parametrize("microsecond", [0, 100_000, 123_456])
