@@ -1063,6 +1063,7 @@ def export_run(job_id: int) -> ExportJob:
         status=JobStatus.RUNNING,
         started_at=timezone.now(),
         attempts=F("attempts") + 1,
+        heartbeat_at=timezone.now(),
         total=total,
         processed=0,
         failure="",
@@ -1072,7 +1073,9 @@ def export_run(job_id: int) -> ExportJob:
         stale.unlink(missing_ok=True)
 
     def progress(done: int) -> None:
-        ExportJob.objects.filter(pk=job.pk).update(processed=Least(done, F("total")))
+        ExportJob.objects.filter(pk=job.pk).update(
+            processed=Least(done, F("total")), heartbeat_at=timezone.now()
+        )
 
     handle, path = tempfile.mkstemp(prefix=prefix, dir=temp_dir())
     try:

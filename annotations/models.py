@@ -404,6 +404,9 @@ class ImportJob(models.Model):
     failure = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: sent (again) while pending, taken, or a file imported.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -752,6 +755,8 @@ class ExportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Last sign of life: sent (again) while pending, taken, or a page written.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     expired = models.BooleanField(default=False)
 
     class Meta:

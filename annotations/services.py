@@ -11,7 +11,7 @@ import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from importlib import import_module
 from typing import Any
@@ -22,7 +22,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -340,31 +340,65 @@ def articles_import(*, collection: Collection, files: Iterable[tuple[str, bytes]
     return report
 
 
-def job_claim(model: type[ImportJob | ExportJob], pk: int, *, redelivered: bool) -> bool:
-    """Takes a pending job for the task about to run it; False means leave it alone.
+# A job tried this often (its worker killed each time: out of memory, say) fails.
+MAX_JOB_ATTEMPTS = 5
 
-    The same job can be sent twice: its first message may only have been slow
-    when background_reconcile sent another. The first copy takes the job;
-    the second finds it running and does nothing. A job already running is
-    taken again only by a redelivered message: the broker gives a message
-    back only when the worker holding it died (acks_late).
+
+def _job_stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.WORKBENCH_JOB_STALE_SECONDS)
+
+
+def _job_silent(stale_before: datetime) -> Q:
+    """A running job that has shown no sign of life since then: its worker is gone."""
+    return Q(status=JobStatus.RUNNING) & (
+        Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True)
+    )
+
+
+def job_claim(model: type[ImportJob | ExportJob], pk: int) -> bool:
+    """Takes a job for the task about to run it; False means leave it alone.
+
+    The same job can be sent more than once: its first message may only have
+    been slow when background_reconcile sent another, or the broker gives a
+    message back after its visibility timeout while the job still runs. The
+    first copy takes a pending job; a later copy finds it running, alive (its
+    heartbeat_at recent), and does nothing. A running job silent for
+    WORKBENCH_JOB_STALE_SECONDS lost its worker, and the next copy takes it
+    over, up to MAX_JOB_ATTEMPTS attempts; then the job fails, saying why.
     """
-    statuses = [JobStatus.PENDING, JobStatus.RUNNING] if redelivered else [JobStatus.PENDING]
-    return bool(model.objects.filter(pk=pk, status__in=statuses).update(status=JobStatus.RUNNING))
+    now = timezone.now()
+    stale_before = _job_stale_before()
+    takeable = Q(status=JobStatus.PENDING) | (
+        _job_silent(stale_before) & Q(attempts__lt=MAX_JOB_ATTEMPTS)
+    )
+    if model.objects.filter(takeable, pk=pk).update(status=JobStatus.RUNNING, heartbeat_at=now):
+        return True
+    model.objects.filter(_job_silent(stale_before), pk=pk).update(
+        status=JobStatus.FAILED,
+        failure=f"Stopped after {MAX_JOB_ATTEMPTS} attempts: each time its worker died.",
+        finished_at=now,
+    )
+    return False
 
 
 def jobs_pending(model: type[ImportJob | ExportJob], *, created_before: datetime) -> list[int]:
-    """Jobs asked for before then that no worker has taken: their message never arrived."""
-    return list(
-        model.objects.filter(status=JobStatus.PENDING, created_at__lt=created_before)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    """Jobs no worker is on: asked for (or last sent) before then and not taken, or running
+    and silent (their worker died). Those pending are marked as sent again now, so that
+    the next reconciliation leaves them be while they wait in a long queue."""
+    silent = _job_silent(_job_stale_before())
+    unsent = Q(status=JobStatus.PENDING, created_at__lt=created_before) & (
+        Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=created_before)
     )
+    ids = list(model.objects.filter(unsent | silent).order_by("pk").values_list("pk", flat=True))
+    model.objects.filter(unsent, pk__in=ids).update(heartbeat_at=timezone.now())
+    return ids
 
 
 def import_job_run(*, job: ImportJob) -> dict[str, Any]:
     """Imports a job's uploaded files, recording progress after each file."""
-    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
+    )
     try:
         for index, name in enumerate(job.files):
             if index < job.processed:
@@ -377,7 +411,17 @@ def import_job_run(*, job: ImportJob) -> dict[str, Any]:
             job.new_versions += report.count(ImportStatus.NEW_VERSION)
             job.unchanged += report.count(ImportStatus.UNCHANGED)
             job.errors = [*job.errors, *report.errors]
-            job.save(update_fields=["processed", "created", "new_versions", "unchanged", "errors"])
+            job.heartbeat_at = timezone.now()
+            job.save(
+                update_fields=[
+                    "processed",
+                    "created",
+                    "new_versions",
+                    "unchanged",
+                    "errors",
+                    "heartbeat_at",
+                ]
+            )
             default_storage.delete(name)
     except Exception as exc:
         job.status = JobStatus.FAILED

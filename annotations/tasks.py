@@ -35,20 +35,15 @@ def ping() -> str:
     return "pong"
 
 
-def redelivered(task: Any) -> bool:
-    """Whether the broker gave this message back because the worker holding it died."""
-    return bool((task.request.delivery_info or {}).get("redelivered"))
-
-
-@shared_task(bind=True, acks_late=True)
-def run_import_job(self: Any, job_id: int) -> dict[str, Any]:
+@shared_task(acks_late=True)
+def run_import_job(job_id: int) -> dict[str, Any]:
     """Imports an upload job's files one by one, saving progress after each.
 
     Safe to run again (a redelivered task): files already imported are
     skipped by position, and re-importing identical content changes nothing.
     A second copy of the task while the first runs does nothing.
     """
-    if not job_claim(ImportJob, job_id, redelivered=redelivered(self)):
+    if not job_claim(ImportJob, job_id):
         return {"status": ImportJob.objects.get(pk=job_id).status}
     job = ImportJob.objects.select_related("collection__organization").get(pk=job_id)
     return import_job_run(job=job)
@@ -158,13 +153,13 @@ def _reconcile_on_worker_start(sender: Any = None, **kwargs: Any) -> None:
 # Exports ---------------------------------------------------------------------------
 
 
-@shared_task(bind=True, acks_late=True)
-def run_export(self: Any, job_id: int) -> int:
+@shared_task(acks_late=True)
+def run_export(job_id: int) -> int:
     """Writes an export job's file. A worker killed mid-export: redelivered, written again.
 
     A second copy of the task while the first runs (or after it) does nothing.
     """
-    if not job_claim(ExportJob, job_id, redelivered=redelivered(self)):
+    if not job_claim(ExportJob, job_id):
         return 0
     try:
         return exports.export_run(job_id).rows

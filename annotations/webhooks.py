@@ -98,6 +98,8 @@ def _clean_url(url: str, errors: dict[str, str]) -> str:
     except ValidationError:
         errors["url"] = "This is not a valid web address."
         return url
+    if settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES:
+        return url
     host = urllib.parse.urlsplit(url).hostname or ""
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
@@ -211,21 +213,26 @@ def delivery_redeliver(*, delivery: WebhookDelivery, user: User) -> WebhookDeliv
 
 
 def deliveries_pending(*, due_before: datetime) -> list[int]:
-    """Deliveries whose next attempt was due before then and never came.
+    """Deliveries whose next attempt was due before then and never came, or whose attempt
+    a worker took and never finished (it died; the copy the broker gave back found the
+    attempt still in flight and let it be).
 
     Their message was lost: the publish could not reach the broker, or Redis
-    restarted with a retry it was holding. An attempt a dead worker left
-    unfinished (`acks_late` gives its message back) is not counted here.
+    restarted with a retry it was holding. They are made due now, so that the
+    next reconciliation leaves them be while the new message waits in the queue.
     """
-    return list(
-        WebhookDelivery.objects.filter(
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
-            next_attempt_at__lt=due_before,
-            webhook__active=True,
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
+    lost = Q(next_attempt_at__lt=due_before) | Q(
+        next_attempt_at__isnull=True,
+        last_attempt_at__lt=due_before - timedelta(seconds=IN_FLIGHT_SECONDS),
     )
+    waiting = WebhookDelivery.objects.filter(
+        lost,
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+        webhook__active=True,
+    )
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True))
+    WebhookDelivery.objects.filter(pk__in=ids).update(next_attempt_at=timezone.now())
+    return ids
 
 
 def claim_body(claim: VerifiedClaim, event: str, created_at: datetime) -> bytes:
@@ -310,6 +317,10 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
+# The well-known NAT64 prefix: 64:ff9b::a9fe:a9fe is 169.254.169.254 on such a network.
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 class AddressRefused(OSError):
     """The receiver's address is on a private network, and the settings keep webhooks off it."""
 
@@ -325,8 +336,15 @@ def refused_address(address: str) -> bool:
     if settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES:
         return False
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address carried inside an IPv6 one is where the packets go.
+        inside = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+        if ip in NAT64:
+            inside.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if any(v4 is not None and refused_address(str(v4)) for v4 in inside):
+            return True
+        if ip.is_site_local:
+            return True
     return not ip.is_global or ip.is_multicast
 
 

@@ -75,7 +75,11 @@ def test_only_work_pending_for_longer_than_the_grace_is_sent_again(planet, bob, 
     old, fresh = timedelta(minutes=10), timedelta(0)
     lost = export_job(planet, bob, age=old)
     export_job(planet, bob, age=fresh)  # its message may still be on its way
-    export_job(planet, bob, age=old, status=JobStatus.RUNNING)  # a worker has it
+    # A worker has it, alive; and one whose worker died an hour ago.
+    export_job(planet, bob, age=old, status=JobStatus.RUNNING, heartbeat_at=timezone.now())
+    orphan = export_job(
+        planet, bob, age=old, status=JobStatus.RUNNING, heartbeat_at=timezone.now() - old * 6
+    )
     export_job(planet, bob, age=old, status=JobStatus.DONE)
     lost_import = ImportJob.objects.create(organization=planet, collection=desk)
     ImportJob.objects.filter(pk=lost_import.pk).update(created_at=timezone.now() - old)
@@ -83,11 +87,24 @@ def test_only_work_pending_for_longer_than_the_grace_is_sent_again(planet, bob, 
     overdue = delivery(hook, due_in=-old, status=DeliveryStatus.RETRYING, attempts=1)
     delivery(hook, due_in=timedelta(minutes=5), status=DeliveryStatus.RETRYING, attempts=1)
     delivery(hook, due_in=-old, status=DeliveryStatus.DELIVERED)
+    # Taken by a worker that died mid-attempt, ten minutes ago.
+    abandoned = WebhookDelivery.objects.create(
+        webhook=hook,
+        event=WebhookEvent.PUBLISHED,
+        body="{}",
+        status=DeliveryStatus.PENDING,
+        attempts=1,
+        last_attempt_at=timezone.now() - old,
+    )
     before = timezone.now() - timedelta(minutes=1)
 
-    assert services.jobs_pending(ExportJob, created_before=before) == [lost.pk]
+    assert services.jobs_pending(ExportJob, created_before=before) == [lost.pk, orphan.pk]
     assert services.jobs_pending(ImportJob, created_before=before) == [lost_import.pk]
-    assert webhooks.deliveries_pending(due_before=before) == [overdue.pk]
+    assert webhooks.deliveries_pending(due_before=before) == [overdue.pk, abandoned.pk]
+    # Sent again just now: the next pass leaves them be while they wait in the queue.
+    assert services.jobs_pending(ExportJob, created_before=before) == [orphan.pk]
+    assert services.jobs_pending(ImportJob, created_before=before) == []
+    assert webhooks.deliveries_pending(due_before=before) == []
 
 
 def test_a_second_copy_of_an_export_task_writes_nothing_more(planet, bob, media):
@@ -106,9 +123,14 @@ def test_a_second_copy_of_an_export_task_writes_nothing_more(planet, bob, media)
 
 
 def test_a_job_another_worker_is_running_is_left_to_it(planet, bob, desk, media):
-    export = export_job(planet, bob, status=JobStatus.RUNNING)
+    alive = timezone.now()
+    export = export_job(planet, bob, status=JobStatus.RUNNING, heartbeat_at=alive)
     upload = ImportJob.objects.create(
-        organization=planet, collection=desk, status=JobStatus.RUNNING, files=["imports/x.txt"]
+        organization=planet,
+        collection=desk,
+        status=JobStatus.RUNNING,
+        files=["imports/x.txt"],
+        heartbeat_at=alive,
     )
 
     tasks.run_export.apply(args=[export.pk])
@@ -118,6 +140,25 @@ def test_a_job_another_worker_is_running_is_left_to_it(planet, bob, desk, media)
     upload.refresh_from_db()
     assert (export.status, export.attempts) == (JobStatus.RUNNING, 0)
     assert (upload.status, upload.processed, upload.failure) == (JobStatus.RUNNING, 0, "")
+
+
+def test_a_job_whose_worker_died_is_taken_over_and_fails_after_five_attempts(
+    planet, bob, media, settings
+):
+    settings.WORKBENCH_JOB_STALE_SECONDS = 60
+    silent = timezone.now() - timedelta(minutes=5)
+    orphan = export_job(planet, bob, status=JobStatus.RUNNING, heartbeat_at=silent, attempts=1)
+
+    tasks.run_export.apply(args=[orphan.pk])
+
+    orphan.refresh_from_db()
+    assert (orphan.status, orphan.attempts) == (JobStatus.DONE, 2)
+
+    doomed = export_job(planet, bob, status=JobStatus.RUNNING, heartbeat_at=silent, attempts=5)
+    tasks.run_export.apply(args=[doomed.pk])
+    doomed.refresh_from_db()
+    assert doomed.status == JobStatus.FAILED
+    assert doomed.failure == "Stopped after 5 attempts: each time its worker died."
 
 
 def test_a_webhook_attempt_that_comes_before_it_is_due_sends_nothing(hook, receiver):

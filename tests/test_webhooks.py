@@ -201,6 +201,9 @@ def test_a_bad_url_or_event_is_refused_naming_the_field(newsroom, ada, url, even
         "http://169.254.169.254/latest/meta-data/",
         "http://[::1]/hooks",
         "http://[::ffff:10.0.0.1]/hooks",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 to 169.254.169.254
+        "http://[2002:a9fe:a9fe::1]/hooks",  # 6to4
+        "http://[fec0::1]/hooks",  # site-local
     ],
 )
 def test_in_production_an_address_on_a_private_network_is_refused(newsroom, ada, settings, url):

@@ -253,6 +253,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBIL
 # Work a save asked for while the broker was down is sent again this often
 # (annotations.tasks.background_reconcile); also once when a worker starts.
 WORKBENCH_RECONCILE_SECONDS = env_int("WORKBENCH_RECONCILE_SECONDS", 60)
+# An import or export running without a sign of life this long lost its worker:
+# it is taken over (it writes progress every page or file, in seconds).
+WORKBENCH_JOB_STALE_SECONDS = env_int("WORKBENCH_JOB_STALE_SECONDS", 900)
 CELERY_BEAT_SCHEDULE = {
     "exports-expire": {"task": "annotations.tasks.exports_expire", "schedule": 3600.0},
     "background-reconcile": {

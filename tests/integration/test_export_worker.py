@@ -119,7 +119,12 @@ def test_a_worker_killed_mid_export_is_retried_and_leaves_one_complete_file(
     # Its own queue, so that only these workers take the job; a message a dead
     # worker held comes back after 3 s (the visibility timeout) to the next one.
     queue = f"export-kill-{os.getpid()}"
-    env = {"CELERY_VISIBILITY_TIMEOUT": "3", "WORKBENCH_EXPORT_TMP": str(scratch)}
+    # The job, silent since its worker was killed, is taken over after 2 s.
+    env = {
+        "CELERY_VISIBILITY_TIMEOUT": "3",
+        "WORKBENCH_JOB_STALE_SECONDS": "2",
+        "WORKBENCH_EXPORT_TMP": str(scratch),
+    }
     job = ExportJob.objects.create(
         organization=demo.organization,
         format="jsonl",
