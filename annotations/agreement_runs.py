@@ -549,17 +549,22 @@ def report_start(
     threshold = collection.iou_threshold if threshold is None else threshold
     if not 0 < threshold <= 1:
         raise ValueError(f"IoU threshold {threshold}: use a number above 0 and at most 1")
-    under_way = run_under_way(collection)
-    if under_way is not None:
-        raise RunUnderWay(under_way)
-    return AgreementReport.objects.create(
-        organization_id=collection.organization_id,
-        collection=collection,
-        match_mode=mode,
-        iou_threshold=threshold,
-        total=collection.articles.count(),
-        requested_by=requested_by,
-    )
+    with transaction.atomic():
+        # Two starts at once: the second waits here for the first to commit its
+        # run, then finds it under way (on PostgreSQL; SQLite takes one writer
+        # at a time anyway).
+        list(Collection.objects.select_for_update().filter(pk=collection.pk).values("pk"))
+        under_way = run_under_way(collection)
+        if under_way is not None:
+            raise RunUnderWay(under_way)
+        return AgreementReport.objects.create(
+            organization_id=collection.organization_id,
+            collection=collection,
+            match_mode=mode,
+            iou_threshold=threshold,
+            total=collection.articles.count(),
+            requested_by=requested_by,
+        )
 
 
 def chunks(report: AgreementReport, size: int = CHUNK_SIZE) -> list[list[int]]:
