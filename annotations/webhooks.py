@@ -383,16 +383,20 @@ def _vetted_connection(
     raise error or OSError(f"{host} has no address")
 
 
-class _HTTPConnection(http.client.HTTPConnection):
+class _Vetted:
+    """Connects through _vetted_connection instead of socket.create_connection."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._create_connection = _vetted_connection
 
 
-class _HTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._create_connection = _vetted_connection
+class _HTTPConnection(_Vetted, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Vetted, http.client.HTTPSConnection):
+    pass
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):

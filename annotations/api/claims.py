@@ -128,20 +128,17 @@ def _claim_rows(
     their verdict's slug, name, best and worst rating, then (PostgreSQL) their public
     sources as JSON text, so that a page is one query."""
     claims = public_claims(organization_id)
-    if pk is not None:
-        claims = claims.filter(pk=pk)
-    if verdict is not None:
-        claims = claims.filter(verdict__slug=verdict)
-    if collection is not None:
-        claims = claims.filter(article__collection__slug=collection)
-    if status is not None:
-        claims = claims.filter(status=status)
-    if updated_since is not None:
-        claims = claims.filter(updated_at__gte=updated_since)
-    if published_since is not None:
-        claims = claims.filter(published_at__gte=published_since)
-    if article_url is not None:
-        claims = claims.filter(article__url=article_url)
+    for lookup, value in (
+        ("pk", pk),
+        ("verdict__slug", verdict),
+        ("article__collection__slug", collection),
+        ("status", status),
+        ("updated_at__gte", updated_since),
+        ("published_at__gte", published_since),
+        ("article__url", article_url),
+    ):
+        if value is not None:
+            claims = claims.filter(**{lookup: value})
     if q is not None:
         claims = search(claims, q)
     if settled_before is not None:
