@@ -7,13 +7,15 @@ inside a transaction, where the pages are read one after the other.
 
 from __future__ import annotations
 
+import csv
 import io
 import threading
+import zipfile
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from annotations import exports
 from annotations.models import Organization
@@ -34,7 +36,20 @@ def written(selection: exports.Selection, fmt: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv", "claimreview"])
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "jsonl",
+        # In PostgreSQL, COPY writes the CSV (tests/test_exports.py compares it).
+        pytest.param(
+            "csv",
+            marks=pytest.mark.skipif(
+                connection.vendor == "postgresql", reason="COPY writes the CSV"
+            ),
+        ),
+        "claimreview",
+    ],
+)
 def test_pages_read_ahead_in_a_thread_make_the_same_file(newsroom, monkeypatch, fmt):
     monkeypatch.setattr(exports, "CHUNK", 3)  # several pages
     selection = exports.Selection(organization=newsroom)
@@ -99,3 +114,84 @@ def test_a_write_that_fails_behind_fails_the_export_and_leaves_no_thread():
     with pytest.raises(OSError, match="No space left"):
         write_pages()
     assert "export-write-behind" not in [t.name for t in threading.enumerate()]
+
+
+# In PostgreSQL the CSV's sources are copied in a thread of their own while the
+# claims are (exports._csv_copied), outside a transaction.
+postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+
+
+def unzipped(data: bytes) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None  # every member's CRC checks
+    return {name: archive.read(name) for name in archive.namelist()}
+
+
+@postgresql
+@pytest.mark.parametrize("audience", ["public", "newsroom"])
+def test_csv_sources_copied_alongside_make_the_same_file(newsroom, monkeypatch, audience):
+    monkeypatch.setattr(exports, "COPY_PAGE", 2)
+    selection = exports.Selection(organization=newsroom, audience=audience)
+    threads: list[str] = []
+    copy_into = exports._copy_into
+
+    def recorded(out, cursor, query, *args, **kwargs):
+        if "row_number()" in query:
+            threads.append(threading.current_thread().name)
+        return copy_into(out, cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(exports, "_copy_into", recorded)
+
+    with transaction.atomic():
+        one_by_one = unzipped(written(selection, "csv"))
+    alongside = unzipped(written(selection, "csv"))
+
+    assert threads == ["MainThread", "export-sources"]
+    assert alongside == one_by_one
+    sources = list(csv.DictReader(io.StringIO(alongside["sources.csv"].decode("utf-8-sig"))))
+    claims = list(csv.DictReader(io.StringIO(alongside["claims.csv"].decode("utf-8-sig"))))
+    assert len(claims) == 11
+    assert len(sources) == sum(int(claim["source_count"]) for claim in claims) > 0
+
+
+@postgresql
+def test_a_failing_csv_export_stops_the_sources_copy_and_leaves_no_thread(newsroom, monkeypatch):
+    monkeypatch.setattr(exports, "COPY_PAGE", 1)
+    started = threading.Event()
+    stopped: list[bool] = []
+    copy_into = exports._copy_into
+
+    def slow(out, cursor, query, params, stop=None):
+        if stop is None:  # the claims
+            started.wait(5)
+            return copy_into(out, cursor, query, params)
+        started.set()
+        stopped.append(stop.wait(5))  # as if still copying when the writer fails
+        return copy_into(out, cursor, query, params, stop)
+
+    monkeypatch.setattr(exports, "_copy_into", slow)
+
+    def progress(done: int) -> None:
+        raise OSError("No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        exports.write_csv(exports.Selection(organization=newsroom), io.BytesIO(), progress)
+    assert stopped == [True]
+    assert "export-sources" not in [t.name for t in threading.enumerate()]
+
+
+@postgresql
+def test_a_failure_copying_the_sources_fails_the_csv_export(newsroom, monkeypatch):
+    copy_sql = exports._csv_copy_sql
+
+    def broken(selection, selected):
+        claims, sources = copy_sql(selection, selected)
+        return claims, sources.replace("row_number()", "no_such_function()")
+
+    monkeypatch.setattr(exports, "_csv_copy_sql", broken)
+
+    with pytest.raises(DatabaseError, match="no_such_function"):
+        written(exports.Selection(organization=newsroom), "csv")
+    assert "export-sources" not in [t.name for t in threading.enumerate()]
+    # The writer's own connection is still good for the job's next steps.
+    assert Organization.objects.filter(pk=newsroom.pk).exists()

@@ -15,6 +15,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import given
@@ -186,10 +187,14 @@ TRICKY = [
 ]
 
 
-def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path):
-    claims = list(VerifiedClaim.objects.order_by("pk"))
-    for n, claim in enumerate(claims):
-        pick = TRICKY[n % len(TRICKY) :] + TRICKY
+def make_tricky(*extra: str) -> list[tuple[VerifiedClaim, list[str]]]:
+    """Awkward cells (TRICKY, then `extra`) for every claim, a date and no rating on every other.
+
+    Each claim with the cells it was given, in order: its own first.
+    """
+    claims = []
+    for n, claim in enumerate(VerifiedClaim.objects.order_by("pk")):
+        pick = [*TRICKY[n % len(TRICKY) :], *TRICKY, *extra]
         VerifiedClaim.objects.filter(pk=claim.pk).update(
             claim_reviewed=pick[0] or "x",
             claimant=pick[1],
@@ -198,6 +203,12 @@ def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path
             claim_date=date(2026, 1, 2) if n % 2 else None,
             rating=None if n % 2 else claim.rating,
         )
+        claims.append((claim, pick))
+    return claims
+
+
+def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path):
+    claims = make_tricky()
     Article.objects.filter(pk=desk.pk).update(title='=cmd|" /C calc"!A0, "quoted"')
     records = {r["id"]: r for r in jsonl(export(desk, "jsonl", tmp_path, status="all"))}
     archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path, status="all")))
@@ -220,6 +231,59 @@ def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path
         assert row["article_title"] == cell(record["article"]["title"])
         assert row["article_url"] == cell(record["article"]["url"])
         assert row["source_count"] == str(len(record["sources"]))
+
+
+def csv_lines(lines: exports.CsvLines, selection: exports.Selection) -> tuple[bytes, bytes, list]:
+    """claims.csv's and sources.csv's lines as `lines` writes them, and each page's claims."""
+    sources = io.BytesIO()
+    pages = list(lines(selection, sources))
+    return b"".join(text for text, _ in pages), sources.getvalue(), [n for _, n in pages]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize(
+    ("audience", "filters"),
+    [("public", {}), ("newsroom", {}), ("public", {"verdict": "misleading", "from": True})],
+)
+def test_postgresql_writes_the_csv_lines_this_process_would_make(desk, audience, filters):
+    # In PostgreSQL, COPY writes the CSV (exports._csv_copied); elsewhere this
+    # process makes it (_csv_made), quoted as csv.writer quotes. The same bytes,
+    # whatever the cells hold, the page size and the selection.
+    for n, (claim, pick) in enumerate(make_tricky("\\.", " spaced ", "back\\slash")):
+        claim.sources.all().delete()
+        for order, text in enumerate(pick[n : n + n % 4]):  # none to three sources
+            claim.sources.create(
+                url=f"https://s{order}.example/?q={order},{n}",
+                title=text,
+                publisher=pick[-order],
+                quote=pick[order + 1],
+                stance=["supports", "refutes", "context"][order % 3],
+                confidential=order == 1,
+                order=3 - order,
+            )
+    Article.objects.filter(pk=desk.pk).update(title='=cmd|" /C calc"!A0, "quoted"', url="")
+    VerdictLabel.objects.filter(taxonomy__organization=desk.organization).update(
+        name='Mostly "true", mostly'
+    )
+    selection = exports.Selection(
+        organization=desk.organization,
+        status="all",
+        audience=audience,
+        verdict=verdict(filters["verdict"]) if "verdict" in filters else None,
+        date_field="updated_at",
+        date_from=date(2000, 1, 1) if "from" in filters else None,
+    )
+    made_claims, made_sources, _ = csv_lines(exports._csv_made, selection)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(exports, "COPY_PAGE", 2)
+        claims_text, sources_text, pages = csv_lines(exports._csv_copied, selection)
+
+    assert claims_text == made_claims
+    assert sources_text == made_sources
+    expected = selection.claims().count()
+    assert sum(pages) == expected >= 1
+    assert len(pages) == (expected + 1) // 2
+    assert len(list(csv.reader(io.StringIO(claims_text.decode(), newline="")))) == expected
 
 
 @pytest.mark.parametrize("microsecond", [0, 100_000, 123_456])
@@ -264,6 +328,7 @@ def test_a_file_written_a_claim_per_page_is_the_same_file(desk, tmp_path, export
     whole = contents(export(desk, export_format, tmp_path, audience="newsroom"))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(exports, "CHUNK", 1)
+        patch.setattr(exports, "COPY_PAGE", 1)
         paged = contents(export(desk, export_format, tmp_path, audience="newsroom"))
     assert paged == whole
     assert all(len(data.splitlines()) >= 3 for data in whole.values())
