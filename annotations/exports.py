@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, NotSupportedError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
     DateTimeField,
@@ -411,6 +411,45 @@ def page_rows(
     return page, sources_by_claim(rows.values_list(*SOURCE_COLUMNS))
 
 
+class SourcesJson(Func):
+    """PostgreSQL: a claim's sources (only the public ones, for `public`) as JSON text.
+
+    `[[url, title, publisher, quote, stance, confidential], …]`, SourceRow's
+    fields, in the sources' order: read in the claim's own row, a page of
+    claims is one statement, and Python parses one text per claim (orjson)
+    rather than receiving a row per source.
+    """
+
+    output_field = TextField()
+
+    def __init__(self, *, public: bool) -> None:
+        super().__init__(F("pk"))
+        self.public = public
+
+    def as_sql(self, *args: Any, **kwargs: Any) -> _AsSqlType:
+        raise NotSupportedError("SourcesJson is PostgreSQL's: elsewhere read the sources apart.")
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> _AsSqlType:
+        quote = connection.ops.quote_name
+        columns = ", ".join(f"s.{quote(column)}" for column in SOURCE_COLUMNS[1:])
+        public = " AND NOT s.confidential" if self.public else ""
+        # Names from the models, the claim's id compiled by Django; no value in the text.
+        template = (
+            f"(SELECT coalesce(json_agg(json_build_array({columns}) "  # noqa: S608
+            f"ORDER BY s.{quote('order')}, s.id), '[]')::text "
+            f"FROM {quote(VerifiedSource._meta.db_table)} s "
+            f"WHERE s.claim_id = %(expressions)s{public})"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+def sources_of_json(text: str) -> list[SourceRow]:
+    """SourcesJson's text as a claim's list of SourceRow."""
+    return list(map(SourceRow._make, orjson.loads(text)))
+
+
 def sources_by_claim(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[SourceRow]]:
     """Rows of SOURCE_COLUMNS, in their order, as each claim's list of SourceRow."""
     by_claim: dict[int, list[SourceRow]] = defaultdict(list)
@@ -485,9 +524,18 @@ def _claim_pages(
 ) -> Iterator[tuple[list[ClaimRow], dict[int, list[SourceRow]]]]:
     claims = selection.claims()
     sources = selection.sources() if with_sources else VerifiedSource.objects.none()
+    # PostgreSQL reads the sources in the claims' statement (SourcesJson).
+    in_json = with_sources and connection.vendor == "postgresql"
+    values = (*CLAIM_VALUES, SourcesJson(public=selection.public)) if in_json else ()
     last = 0
     while True:
-        page, by_claim = page_rows(claims.filter(pk__gt=last)[:CHUNK], sources)
+        window = claims.filter(pk__gt=last)[:CHUNK]
+        if in_json:
+            rows = list(window.values_list(*values))
+            page = [ClaimRow._make(row[:-1]) for row in rows]
+            by_claim = {row[0]: sources_of_json(row[-1]) for row in rows}
+        else:
+            page, by_claim = page_rows(window, sources)
         if not page:
             return
         yield page, by_claim

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import F, Func, Q, QuerySet, TextField
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -71,43 +70,6 @@ CLAIM_WIDTH = len(exports.CLAIM_VALUES)
 LABEL_END = CLAIM_WIDTH + len(LABEL_COLUMNS)
 
 
-class PublicSourcesJson(Func):
-    """PostgreSQL: a claim's public sources, in their order, as JSON text.
-
-    `[[url, title, publisher, quote, stance, confidential], …]` (exports.SourceRow's
-    fields), read in the claim's own row: a statement fewer per request than
-    reading them apart, and each statement costs PostgreSQL more than its rows.
-    """
-
-    output_field = TextField()
-
-    def __init__(self) -> None:
-        super().__init__(F("pk"))
-
-    def as_sql(
-        self,
-        compiler: Any,
-        connection: Any,
-        function: str | None = None,
-        template: str | None = None,
-        arg_joiner: str | None = None,
-        **extra_context: Any,
-    ) -> Any:
-        quote = connection.ops.quote_name
-        columns = ", ".join(f"s.{quote(column)}" for column in SOURCE_FIELDS)
-        # Names from the models, the claim's id compiled by Django; no value in the text.
-        template = (
-            f"(SELECT coalesce(json_agg(json_build_array({columns}) "  # noqa: S608
-            f"ORDER BY s.{quote('order')}, s.id), '[]')::text "
-            f"FROM {quote(VerifiedSource._meta.db_table)} s "
-            "WHERE s.claim_id = %(expressions)s AND NOT s.confidential)"
-        )
-        return super().as_sql(compiler, connection, template=template, **extra_context)
-
-
-SOURCE_FIELDS = exports.SOURCE_COLUMNS[1:]
-
-
 def _claim_rows(
     organization_id: int,
     *,
@@ -154,7 +116,7 @@ def _claim_rows(
         )
     columns: list[Any] = [*exports.CLAIM_VALUES, *LABEL_COLUMNS]
     if connection.vendor == "postgresql":
-        columns.append(PublicSourcesJson())
+        columns.append(exports.SourcesJson(public=True))
     rows = claims.order_by("updated_at", "pk").values_list(*columns)
     return rows[:size] if size is not None else rows
 
@@ -182,9 +144,8 @@ def split_rows(
     }
     sources: dict[int, list[exports.SourceRow]] = {}
     if rows and len(rows[0]) > LABEL_END:
-        make = exports.SourceRow._make
         sources = {
-            claim.id: [make(source) for source in orjson.loads(row[LABEL_END])]
+            claim.id: exports.sources_of_json(row[LABEL_END])
             for claim, row in zip(claim_rows, rows, strict=True)
         }
     elif rows:
