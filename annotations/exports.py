@@ -1,8 +1,8 @@
 """Exports of verified claims: which claims, and the writers for each format.
 
-A writer reads the claims in pages of CHUNK rows by primary key (keyset
-pagination, sources prefetched per page) and writes as it goes, so memory
-stays flat however many claims there are. The same writers serve the Celery
+A writer reads the claims in pages by primary key (keyset pagination, each
+page's sources with it) and writes as it goes, so memory stays flat however
+many claims there are; in PostgreSQL the CSV's lines are written by COPY. The same writers serve the Celery
 job (tasks.run_export, through `export_run`) and the `export_claims` command.
 
 Field names are part of the contract with partners; README.md documents them.
@@ -18,6 +18,7 @@ import os
 import queue
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import zipfile
@@ -33,7 +34,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, NotSupportedError, connection, connections, transaction
+from django.db import NotSupportedError, connection, connections, transaction
 from django.db.models import (
     BooleanField,
     DateTimeField,
@@ -46,7 +47,7 @@ from django.db.models import (
 from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
-from zlib_ng import zlib_ng
+from isal import isal_zlib
 
 from annotations import services
 from annotations.models import (
@@ -401,8 +402,8 @@ def page_rows(
 ) -> tuple[list[ClaimRow], dict[int, list[SourceRow]]]:
     """One page (an already sliced queryset) of claims as rows, with their sources.
 
-    Two queries whatever the page's size; the partner API reads its pages so too.
-    Dates and times come as ISO 8601 text (ISO_COLUMNS), as the exports write them.
+    Two queries whatever the page's size (in PostgreSQL, exports and the partner
+    API read the sources in the claims' statement, SourcesJson). Dates and times come as ISO 8601 text (ISO_COLUMNS), as the exports write them.
     """
     page = list(map(ClaimRow._make, claims.values_list(*CLAIM_VALUES)))
     if not page:
@@ -505,6 +506,11 @@ def read_ahead[T](items: Iterator[T], depth: int = 2) -> Iterator[T]:
         except BaseException as exc:  # handed to the caller, raised there
             hand(exc)
         finally:
+            # A generator stopped early is closed here, in the thread whose
+            # connection it uses (its transaction ends), before the connection is.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
             connections.close_all()
 
     thread = threading.Thread(target=make, name="export-read-ahead", daemon=True)
@@ -975,7 +981,7 @@ def _csv_copy_sql(selection: Selection, selected: str) -> tuple[str, str]:
     `selected` is the SQL of the claims' ids. The claims' statement takes as
     parameters the public URL's head and tail, then the page's bounds (the
     last id before it, its own last id) and `selected`'s parameters; the
-    sources' statement, for every claim at once, `selected`'s parameters.
+    sources' statement the page's bounds and `selected`'s parameters.
     """
     # Only our tables' names and SQL of our own go into the text; values are parameters.
     q = connection.ops.quote_name
@@ -1012,52 +1018,103 @@ def _csv_copy_sql(selection: Selection, selected: str) -> tuple[str, str]:
             {cell("x.url")}, {cell("x.title")}, {cell("x.publisher")}, {cell("x.quote")},
             nullif(x.stance, '')
         FROM {source} x
-        WHERE x.claim_id IN ({selected}) {public}
+        WHERE x.claim_id > %s AND x.claim_id <= %s AND x.claim_id IN ({selected}) {public}
         ORDER BY x.claim_id, x."order", x.id
     """  # noqa: S608
     return claims, sources
 
 
+class _CsvCopy:
+    """The COPY statements of one CSV export, a page of claims (and their sources) at a time.
+
+    Pages of COPY_PAGE claims by id: the statements stay short whatever the
+    export's size (a statement_timeout holds), and the progress is written
+    between pages.
+    """
+
+    def __init__(self, selection: Selection) -> None:
+        ctx = Context.of(selection)
+        # The claim's URL, never empty; a formula's quote in front if need be.
+        head = "'" + ctx.url_head if ctx.url_head[:1] in FORMULA_FIRST else ctx.url_head
+        self.url = (head, ctx.url_tail)
+        self.claims = selection.claims()
+        selected, self.params = self.claims.order_by().values("pk").query.sql_with_params()
+        self.claims_sql, self.sources_sql = _csv_copy_sql(selection, selected)
+
+    def pages(self) -> Iterator[tuple[int, int]]:
+        """Each page's bounds: the last id before it, and its own last id."""
+        last = 0
+        while True:
+            after = self.claims.filter(pk__gt=last).values_list("pk", flat=True)
+            ends = list(after[COPY_PAGE - 1 : COPY_PAGE]) or list(after.reverse()[:1])
+            if not ends:
+                return
+            yield last, ends[0]
+            last = ends[0]
+
+    def claim_lines(self, cursor: Any, after: int, through: int) -> tuple[bytes, int]:
+        page = io.BytesIO()
+        count = _copy_into(page, cursor, self.claims_sql, (*self.url, after, through, *self.params))
+        return page.getvalue(), count
+
+    def source_lines(self, out: IO[bytes], cursor: Any, after: int, through: int) -> None:
+        _copy_into(out, cursor, self.sources_sql, (after, through, *self.params))
+
+
 def _csv_copied(selection: Selection, sources_file: IO[bytes]) -> Iterator[tuple[bytes, int]]:
     """CSV lines as PostgreSQL's COPY writes them, with csv.writer's line ends.
 
-    The claims come in pages of COPY_PAGE, so that the progress is written
-    between them; the sources in one COPY, in a thread with a connection of
-    its own (`in_background`: not inside a transaction, whose rows it would
-    not see; there it follows the claims).
+    Outside a transaction, the claims are copied in a thread with a connection
+    of its own (read_ahead), and their sources in another (in_background), in
+    one snapshot: the two files hold the same claims however editors change
+    them meanwhile. Inside a transaction (a test's), whose rows no other
+    connection sees, a page's claims then its sources on this connection.
     """
-    ctx = Context.of(selection)
-    # The claim's URL, never empty; a formula's quote in front if need be.
-    head = "'" + ctx.url_head if ctx.url_head[:1] in FORMULA_FIRST else ctx.url_head
-    claims = selection.claims()
-    selected, params = claims.order_by().values("pk").query.sql_with_params()
-    claims_sql, sources_sql = _csv_copy_sql(selection, selected)
+    copy = _CsvCopy(selection)
+    if connection.in_atomic_block:
+        with connection.cursor() as wrapper:
+            wrapper.execute(COPY_SETTINGS)
+            for after, through in copy.pages():
+                yield copy.claim_lines(wrapper.cursor, after, through)
+                copy.source_lines(sources_file, wrapper.cursor, after, through)
+        return
+    yield from read_ahead(_csv_copied_in_snapshot(copy, sources_file))
+
+
+# For the COPYs, in their transaction: PostgreSQL's JIT compiler took longer
+# to compile a page's statement than to run it.
+COPY_SETTINGS = "SET LOCAL jit = off"
+
+
+def _csv_copied_in_snapshot(copy: _CsvCopy, sources_file: IO[bytes]) -> Iterator[tuple[bytes, int]]:
+    """The claims' lines, in a read-only snapshot shared with the sources' COPYs."""
 
     def copy_sources(stop: threading.Event) -> None:
-        with connection.cursor() as wrapper, _jit_off(wrapper):
-            _copy_into(sources_file, wrapper.cursor, sources_sql, params, stop)
+        with transaction.atomic(), connection.cursor() as wrapper:
+            _snapshot_begin(wrapper, snapshot)
+            for after, through in copy.pages():
+                if stop.is_set():
+                    return
+                copy.source_lines(sources_file, wrapper.cursor, after, through)
 
-    alongside = not connection.in_atomic_block
-    with (
-        in_background(copy_sources, "export-sources") if alongside else contextlib.nullcontext(),
-        connection.cursor() as wrapper,
-        _jit_off(wrapper),
-    ):
-        last = 0
-        while True:
-            # The page's last id: the COPY_PAGE-th after the last page, or the very last.
-            after = claims.filter(pk__gt=last).values_list("pk", flat=True)
-            ends = list(after[COPY_PAGE - 1 : COPY_PAGE]) or list(after.reverse()[:1])
-            if not ends:
-                break
-            page = io.BytesIO()
-            count = _copy_into(
-                page, wrapper.cursor, claims_sql, (head, ctx.url_tail, last, ends[0], *params)
-            )
-            yield page.getvalue(), count
-            last = ends[0]
-        if not alongside:
-            _copy_into(sources_file, wrapper.cursor, sources_sql, params)
+    with transaction.atomic(), connection.cursor() as wrapper:
+        snapshot = _snapshot_begin(wrapper)
+        with in_background(copy_sources, "export-sources") as check:
+            for after, through in copy.pages():
+                check()
+                yield copy.claim_lines(wrapper.cursor, after, through)
+
+
+def _snapshot_begin(cursor: Any, snapshot: str | None = None) -> str:
+    """Begins a read-only snapshot, the one given (pg_export_snapshot) or a new one; its id."""
+    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    if snapshot is not None:
+        cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+    cursor.execute(COPY_SETTINGS)
+    if snapshot is None:
+        cursor.execute("SELECT pg_export_snapshot()")
+        snapshot = str(cursor.fetchone()[0])
+    return snapshot
 
 
 class _Stopped(Exception):
@@ -1100,28 +1157,15 @@ def _copy_into(
 
 
 @contextlib.contextmanager
-def _jit_off(cursor: Any) -> Iterator[None]:
-    """PostgreSQL's JIT compilation turned off for the statements in the block.
-
-    The planner took the COPY of an export's rows for a big query: compiling
-    it took longer than running it.
-    """
-    cursor.execute("SET jit = off")
-    try:
-        yield
-    finally:
-        # In a transaction a failed statement aborted, its rollback undoes the SET.
-        with contextlib.suppress(DatabaseError):
-            cursor.execute("RESET jit")
-
-
-@contextlib.contextmanager
-def in_background(work: Callable[[threading.Event], None], name: str) -> Iterator[None]:
+def in_background(
+    work: Callable[[threading.Event], None], name: str
+) -> Iterator[Callable[[], None]]:
     """`work(stop)` in a thread with its own database connection, while the block runs.
 
-    Leaving the block waits for the work and raises its error, if any; leaving
-    it on an error sets `stop` (the work ends early) and waits too, so that the
-    thread never outlives the block.
+    The block gets a `check()` that raises the work's error as soon as there
+    is one. Leaving the block waits for the work and raises its error, if
+    any; leaving it on an error sets `stop` (the work ends early) and waits
+    too, so that the thread never outlives the block.
     """
     stop = threading.Event()
     failed: list[BaseException] = []
@@ -1136,31 +1180,36 @@ def in_background(work: Callable[[threading.Event], None], name: str) -> Iterato
         finally:
             connections.close_all()
 
+    def check() -> None:
+        if failed:
+            raise failed[0]
+
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     try:
-        yield
+        yield check
     except BaseException:
         stop.set()
         thread.join()
+        if failed and failed[0] is not sys.exception():
+            logger.warning("%s failed too", name, exc_info=failed[0])
         raise
     thread.join()
-    if failed:
-        raise failed[0]
+    check()
 
 
 def _deflated_fast(member: IO[bytes]) -> IO[bytes]:
-    """A zip member opened for writing, its deflate done by zlib-ng rather than zlib.
+    """A zip member opened for writing, its deflate done by ISA-L rather than zlib.
 
-    The same format, read by any unzip, at about three times the speed (at
-    level 1, 20 % larger): compressing was a third of a CSV export's time.
+    The same format, read by any unzip, in about half the time of zlib's level
+    1 and a little smaller: compressing was a third of a CSV export's time.
     zipfile has no way to choose the compressor; its own, made when the
     member is opened, is replaced before the first byte (if it ever moves,
     the member keeps zlib's: slower, the same file).
     """
     if getattr(member, "_compressor", None) is not None:
-        member._compressor = zlib_ng.compressobj(  # type: ignore[attr-defined]
-            1, zlib_ng.DEFLATED, -15
+        member._compressor = isal_zlib.compressobj(  # type: ignore[attr-defined]
+            1, isal_zlib.DEFLATED, -15
         )
     return member
 

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 
 from annotations import exports
-from annotations.models import Organization
+from annotations.models import Organization, VerifiedClaim
 from tests.api.conftest import publish_many
 
 
@@ -132,21 +132,24 @@ def unzipped(data: bytes) -> dict[str, bytes]:
 def test_csv_sources_copied_alongside_make_the_same_file(newsroom, monkeypatch, audience):
     monkeypatch.setattr(exports, "COPY_PAGE", 2)
     selection = exports.Selection(organization=newsroom, audience=audience)
-    threads: list[str] = []
+    copiers: list[tuple[str, str]] = []
     copy_into = exports._copy_into
 
     def recorded(out, cursor, query, *args, **kwargs):
-        if "row_number()" in query:
-            threads.append(threading.current_thread().name)
+        what = "sources" if "row_number()" in query else "claims"
+        copiers.append((what, threading.current_thread().name))
         return copy_into(out, cursor, query, *args, **kwargs)
 
     monkeypatch.setattr(exports, "_copy_into", recorded)
 
     with transaction.atomic():
         one_by_one = unzipped(written(selection, "csv"))
+    assert set(copiers) == {("claims", "MainThread"), ("sources", "MainThread")}
+    copiers.clear()
     alongside = unzipped(written(selection, "csv"))
 
-    assert threads == ["MainThread", "export-sources"]
+    assert set(copiers) == {("claims", "export-read-ahead"), ("sources", "export-sources")}
+    assert len(copiers) == 2 * 6  # 11 claims, 2 a page
     assert alongside == one_by_one
     sources = list(csv.DictReader(io.StringIO(alongside["sources.csv"].decode("utf-8-sig"))))
     claims = list(csv.DictReader(io.StringIO(alongside["claims.csv"].decode("utf-8-sig"))))
@@ -155,29 +158,66 @@ def test_csv_sources_copied_alongside_make_the_same_file(newsroom, monkeypatch, 
 
 
 @postgresql
-def test_a_failing_csv_export_stops_the_sources_copy_and_leaves_no_thread(newsroom, monkeypatch):
-    monkeypatch.setattr(exports, "COPY_PAGE", 1)
-    started = threading.Event()
-    stopped: list[bool] = []
-    copy_into = exports._copy_into
+def test_claims_and_sources_come_from_one_moment_while_editors_work(newsroom, monkeypatch):
+    # The export's two files are copied over two connections, page by page;
+    # a claim retracted, or a source added, while they are is in neither or both.
+    monkeypatch.setattr(exports, "COPY_PAGE", 2)
+    claims = list(VerifiedClaim.objects.filter(organization=newsroom).order_by("pk"))
+    edited = threading.Event()
+    snapshot_begin = exports._snapshot_begin
 
-    def slow(out, cursor, query, params, stop=None):
-        if stop is None:  # the claims
-            started.wait(5)
-            return copy_into(out, cursor, query, params)
-        started.set()
-        stopped.append(stop.wait(5))  # as if still copying when the writer fails
-        return copy_into(out, cursor, query, params, stop)
+    def sources_after_the_edit(cursor, snapshot=None):
+        if snapshot is not None:  # the sources' connection begins once editors were at work
+            edited.wait(5)
+        return snapshot_begin(cursor, snapshot)
 
-    monkeypatch.setattr(exports, "_copy_into", slow)
+    monkeypatch.setattr(exports, "_snapshot_begin", sources_after_the_edit)
 
     def progress(done: int) -> None:
+        if not edited.is_set():
+            VerifiedClaim.objects.filter(pk=claims[-2].pk).update(status="draft")
+            claims[-1].sources.create(url="https://late.example/", title="Added meanwhile")
+            edited.set()
+
+    out = io.BytesIO()
+    exports.write_csv(exports.Selection(organization=newsroom), out, progress)
+
+    files = unzipped(out.getvalue())
+    rows = list(csv.DictReader(io.StringIO(files["claims.csv"].decode("utf-8-sig"))))
+    sources = list(csv.DictReader(io.StringIO(files["sources.csv"].decode("utf-8-sig"))))
+    assert edited.is_set()
+    assert len(rows) == 11  # as when the export began
+    counted = {row["id"]: int(row["source_count"]) for row in rows}
+    listed: dict[str, int] = {}
+    for source in sources:
+        listed[source["claim_id"]] = listed.get(source["claim_id"], 0) + 1
+    assert {claim: n for claim, n in counted.items() if n} == listed
+    assert "https://late.example/" not in files["sources.csv"].decode()
+
+
+@postgresql
+def test_a_failing_csv_export_stops_the_sources_copy_and_leaves_no_thread(newsroom, monkeypatch):
+    monkeypatch.setattr(exports, "COPY_PAGE", 1)
+    failed = threading.Event()
+    copied: list[int] = []
+    source_lines = exports._CsvCopy.source_lines
+
+    def slow(self, out, cursor, after, through):
+        copied.append(through)
+        failed.wait(5)  # still copying the first page's sources when the writer fails
+        return source_lines(self, out, cursor, after, through)
+
+    monkeypatch.setattr(exports._CsvCopy, "source_lines", slow)
+
+    def progress(done: int) -> None:
+        failed.set()
         raise OSError("No space left on device")
 
     with pytest.raises(OSError, match="No space left"):
         exports.write_csv(exports.Selection(organization=newsroom), io.BytesIO(), progress)
-    assert stopped == [True]
+    assert len(copied) == 1  # of 11 pages: the others were never begun
     assert "export-sources" not in [t.name for t in threading.enumerate()]
+    assert "export-read-ahead" not in [t.name for t in threading.enumerate()]
 
 
 @postgresql
