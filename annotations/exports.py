@@ -2,8 +2,9 @@
 
 A writer reads the claims in pages by primary key (keyset pagination, each
 page's sources with it) and writes as it goes, so memory stays flat however
-many claims there are; in PostgreSQL the CSV's lines are written by COPY. The same writers serve the Celery
-job (tasks.run_export, through `export_run`) and the `export_claims` command.
+many claims there are; in PostgreSQL the CSV's lines are written by COPY.
+The same writers serve the Celery job (tasks.run_export, through
+`export_run`) and the `export_claims` command.
 
 Field names are part of the contract with partners; README.md documents them.
 """
@@ -403,7 +404,8 @@ def page_rows(
     """One page (an already sliced queryset) of claims as rows, with their sources.
 
     Two queries whatever the page's size (in PostgreSQL, exports and the partner
-    API read the sources in the claims' statement, SourcesJson). Dates and times come as ISO 8601 text (ISO_COLUMNS), as the exports write them.
+    API read the sources in the claims' statement, SourcesJson). Dates and times
+    come as ISO 8601 text (ISO_COLUMNS), as the exports write them.
     """
     page = list(map(ClaimRow._make, claims.values_list(*CLAIM_VALUES)))
     if not page:
