@@ -199,14 +199,27 @@ def test_claims_and_sources_come_from_one_moment_while_editors_work(newsroom, mo
 def test_a_failing_csv_export_stops_the_sources_copy_and_leaves_no_thread(newsroom, monkeypatch):
     monkeypatch.setattr(exports, "COPY_PAGE", 1)
     failed = threading.Event()
+    stops: list[threading.Event] = []
     copied: list[int] = []
     source_lines = exports._CsvCopy.source_lines
+    in_background = exports.in_background
+
+    def recorded(work, name):
+        def work_recorded(stop):
+            stops.append(stop)
+            return work(stop)
+
+        return in_background(work_recorded, name)
 
     def slow(self, out, cursor, after, through):
         copied.append(through)
-        failed.wait(5)  # still copying the first page's sources when the writer fails
+        # Still copying the first page's sources when the writer fails, and
+        # until the failure has asked the copy to stop.
+        failed.wait(5)
+        stops[0].wait(5)
         return source_lines(self, out, cursor, after, through)
 
+    monkeypatch.setattr(exports, "in_background", recorded)
     monkeypatch.setattr(exports._CsvCopy, "source_lines", slow)
 
     def progress(done: int) -> None:

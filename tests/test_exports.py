@@ -207,6 +207,22 @@ def make_tricky(*extra: str) -> list[tuple[VerifiedClaim, list[str]]]:
     return claims
 
 
+def tricky_sources(claims: list[tuple[VerifiedClaim, list[str]]]) -> None:
+    """None to three sources a claim, awkward texts, the second confidential, in reverse order."""
+    for n, (claim, pick) in enumerate(claims):
+        claim.sources.all().delete()
+        for order, text in enumerate(pick[n : n + n % 4]):
+            claim.sources.create(
+                url=f"https://s{order}.example/?q={order},{n}",
+                title=text,
+                publisher=pick[-order],
+                quote=pick[order + 1],
+                stance=["supports", "refutes", "context"][order % 3],
+                confidential=order == 1,
+                order=3 - order,
+            )
+
+
 def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path):
     claims = make_tricky()
     Article.objects.filter(pk=desk.pk).update(title='=cmd|" /C calc"!A0, "quoted"')
@@ -249,18 +265,7 @@ def test_postgresql_writes_the_csv_lines_this_process_would_make(desk, audience,
     # In PostgreSQL, COPY writes the CSV (exports._csv_copied); elsewhere this
     # process makes it (_csv_made), quoted as csv.writer quotes. The same bytes,
     # whatever the cells hold, the page size and the selection.
-    for n, (claim, pick) in enumerate(make_tricky("\\.", " spaced ", "back\\slash")):
-        claim.sources.all().delete()
-        for order, text in enumerate(pick[n : n + n % 4]):  # none to three sources
-            claim.sources.create(
-                url=f"https://s{order}.example/?q={order},{n}",
-                title=text,
-                publisher=pick[-order],
-                quote=pick[order + 1],
-                stance=["supports", "refutes", "context"][order % 3],
-                confidential=order == 1,
-                order=3 - order,
-            )
+    tricky_sources(make_tricky("\\.", " spaced ", "back\\slash"))
     Article.objects.filter(pk=desk.pk).update(title='=cmd|" /C calc"!A0, "quoted"', url="")
     VerdictLabel.objects.filter(taxonomy__organization=desk.organization).update(
         name='Mostly "true", mostly'
