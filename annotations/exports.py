@@ -1035,10 +1035,9 @@ class _CsvCopy:
     """
 
     def __init__(self, selection: Selection) -> None:
-        ctx = Context.of(selection)
+        head, tail, _ = _public_urls(selection.organization.slug, settings.WORKBENCH_PUBLIC_URL)
         # The claim's URL, never empty; a formula's quote in front if need be.
-        head = "'" + ctx.url_head if ctx.url_head[:1] in FORMULA_FIRST else ctx.url_head
-        self.url = (head, ctx.url_tail)
+        self.url = ("'" + head if head[:1] in FORMULA_FIRST else head, tail)
         self.claims = selection.claims()
         selected, self.params = self.claims.order_by().values("pk").query.sql_with_params()
         self.claims_sql, self.sources_sql = _csv_copy_sql(selection, selected)
@@ -1119,17 +1118,7 @@ def _snapshot_begin(cursor: Any, snapshot: str | None = None) -> str:
     return snapshot
 
 
-class _Stopped(Exception):
-    """The work in the background was asked to stop."""
-
-
-def _copy_into(
-    out: IO[bytes],
-    cursor: Any,
-    query: str,
-    params: tuple[Any, ...],
-    stop: threading.Event | None = None,
-) -> int:
+def _copy_into(out: IO[bytes], cursor: Any, query: str, params: tuple[Any, ...]) -> int:
     """Writes the rows of `query` as COPY writes CSV, ending each with CRLF; returns how many.
 
     COPY ends a row with a line feed and sends each row in a message of its
@@ -1149,8 +1138,6 @@ def _copy_into(
             add(row[:-1])
             add(b"\r\n")
             if len(batch) >= 4096:
-                if stop is not None and stop.is_set():
-                    raise _Stopped  # psycopg cancels the COPY on the way out
                 out.write(b"".join(batch))
                 rows += len(batch) // 2
                 batch.clear()
@@ -1175,8 +1162,6 @@ def in_background(
     def run() -> None:
         try:
             work(stop)
-        except _Stopped:
-            pass
         except BaseException as exc:  # raised in the caller
             failed.append(exc)
         finally:
