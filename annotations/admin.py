@@ -17,9 +17,9 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from annotations import models
-from annotations.api.keys import api_key_revoke
-from annotations.selectors import admin_organizations_for, editor_organizations_for
-from annotations.services import agreement_request
+from annotations.agreement.runs import agreement_request
+from annotations.core.permissions import admin_organizations_for, editor_organizations_for
+from annotations.keys.services import api_key_revoke
 
 # How to reach the organization from each model the admin lists or offers.
 ORG_PATHS: dict[type[Model], str] = {

@@ -22,7 +22,7 @@ at 127.0.0.1:5432, or --postgres), with DEBUG off and no broker, and measures:
    against the `krippendorff` package on the same units (reviewers × units,
    NaN where missing) and against NLTK's `AnnotationTask(...).alpha()` (on a
    subset of units when the full set would take too long);
-3. one claim's verdict changed through `services.claim_update` (with no broker
+3. one claim's verdict changed through `reader.services.claim_update` (with no broker
    the refresh runs in-process when the update commits), and
    `agreement_runs.refresh_article` alone;
 4. the share of units that pair two or more reviewers' spans under exact
@@ -308,10 +308,10 @@ def build(seed: int, articles: int, sim: Simulation) -> Fixture:
     from django.db import connection
     from django.utils import timezone
 
-    from annotations import services
-    from annotations.anchoring import selector_for
+    from annotations.core.anchoring import selector_for
+    from annotations.core.text import content_hash, normalize_text
     from annotations.models import Article, Assignment, AssignmentStatus, ClaimAnnotation
-    from annotations.text import content_hash, normalize_text
+    from annotations.newsrooms import services
 
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -558,7 +558,7 @@ def measure_full_run(
 def child_main(args: argparse.Namespace) -> int:
     """The subprocess: Django set up on the existing database, then only the run."""
     configure_django(args.database_url, migrate=False)
-    from annotations import agreement_runs
+    from annotations.agreement import runs as agreement_runs
     from annotations.models import Collection
 
     collection = Collection.objects.select_related("taxonomy").get(pk=args.collection_id)
@@ -602,10 +602,19 @@ STEPS = (
 
 
 @contextmanager
-def timing(module: Any, names: Sequence[str]) -> Iterator[dict[str, float]]:
-    """Wraps module-level functions with a clock for as long as the block runs."""
+def timing(modules: Sequence[Any], names: Sequence[str]) -> Iterator[dict[str, float]]:
+    """Wraps module-level functions with a clock for as long as the block runs.
+
+    A name is wrapped in each module that has it: a call is timed in the module
+    it is looked up in, once.
+    """
     totals: dict[str, float] = dict.fromkeys(names, 0.0)
-    originals = {name: getattr(module, name) for name in names}
+    originals = {
+        (module, name): getattr(module, name)
+        for module in modules
+        for name in names
+        if hasattr(module, name)
+    }
 
     def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -617,21 +626,22 @@ def timing(module: Any, names: Sequence[str]) -> Iterator[dict[str, float]]:
 
         return call
 
-    for name, function in originals.items():
+    for (module, name), function in originals.items():
         setattr(module, name, timed(name, function))
     try:
         yield totals
     finally:
-        for name, function in originals.items():
+        for (module, name), function in originals.items():
             setattr(module, name, function)
 
 
 def measure_steps(fx: Fixture) -> dict[str, Any]:
     """A full overlap run in this process with its steps timed (the app's code, wrapped)."""
-    from annotations import agreement_runs
+    from annotations.agreement import contributions
+    from annotations.agreement import runs as agreement_runs
 
     started = time.perf_counter()
-    with timing(agreement_runs, STEPS) as t:
+    with timing((agreement_runs, contributions), STEPS) as t:
         agreement_runs.report_run_here(agreement_runs.report_start(collection=fx.collection))
     total = time.perf_counter() - started
     steps = {
@@ -679,7 +689,7 @@ def matched_shares(fx: Fixture) -> dict[str, Any]:
 
 def exact_run(fx: Fixture) -> dict[str, Any]:
     """A full run with exact matching, in this process (before the timed overlap runs)."""
-    from annotations import agreement_runs
+    from annotations.agreement import runs as agreement_runs
     from annotations.models import MatchMode
 
     started = time.perf_counter()
@@ -715,9 +725,8 @@ def overlap_units(fx: Fixture) -> Units:
     """Matches every article's spans as the run does and flattens the units."""
     import numpy as np
 
-    from annotations import agreement_runs as runs
-    from annotations.agreement import match_spans
-    from annotations.agreement.matching import Span
+    from annotations.agreement import contributions as runs
+    from annotations.agreement.matching import Span, match_spans
     from annotations.models import ClaimAnnotation
 
     started = time.perf_counter()
@@ -765,7 +774,7 @@ def measure_alpha(units: Units, repeats: int) -> dict[str, Any]:
     import krippendorff
     import numpy as np
 
-    from annotations.agreement import alpha_from_coincidences, coincidences_from_arrays
+    from annotations.agreement.reliability import alpha_from_coincidences, coincidences_from_arrays
 
     def ours(unit: Any, value: Any, categories: int, metric: str) -> float | None:
         matrix = coincidences_from_arrays(unit, value, categories)
@@ -818,7 +827,7 @@ def measure_nltk(units: Units, repeats: int) -> dict[str, Any]:
         from nltk.metrics.agreement import AnnotationTask
     except ImportError:
         return {"nltk_skipped": "nltk is not installed (pip install nltk into .venv)"}
-    from annotations.agreement import alpha_from_coincidences, coincidences_from_arrays
+    from annotations.agreement.reliability import alpha_from_coincidences, coincidences_from_arrays
 
     def triples(limit: int) -> tuple[list[tuple[int, int, int]], Any, Any]:
         keep = (units.verdict >= 0) & (units.unit < limit)
@@ -875,8 +884,9 @@ def measure_refresh(fx: Fixture, runs: int, report_id: int) -> dict[str, Any]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from annotations import agreement_runs, services
+    from annotations.agreement import runs as agreement_runs
     from annotations.models import AgreementReport, ArticleAgreement, ClaimAnnotation
+    from annotations.reader import services
 
     latest = agreement_runs.latest_report(fx.collection)
     _require(latest is not None and latest.pk == report_id, "the timed run is the latest report")
@@ -942,7 +952,7 @@ def measure_refresh(fx: Fixture, runs: int, report_id: int) -> dict[str, Any]:
         agreement_runs.refresh_article(article_id)
     update(2 * runs + 1)
     started = time.perf_counter()
-    with timing(agreement_runs, ("compute_articles", "add", "summarize")) as clock:
+    with timing((agreement_runs,), ("compute_articles", "add", "summarize")) as clock:
         agreement_runs.refresh_article(article_id)
     total = time.perf_counter() - started
     steps = {

@@ -148,8 +148,8 @@ def seed(claims: int, seed_value: int) -> Setup:
     """The exports benchmark's newsroom, its editor a member with a read:claims key."""
     from django.contrib.auth.models import User
 
-    from annotations.api.keys import api_key_create
     from annotations.api.pagination import SyncCursorPagination
+    from annotations.keys.services import api_key_create
     from annotations.models import Membership, Organization, Role, Scope, VerifiedClaim
     from bench.exports import SMALL, build
 

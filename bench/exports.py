@@ -248,7 +248,7 @@ def build(rng: random.Random, claims: int, small: int) -> Fixture:
         VerifiedClaim,
         VerifiedSource,
     )
-    from annotations.services import taxonomy_ensure_default
+    from annotations.newsrooms.services import taxonomy_ensure_default
 
     started = time.perf_counter()
     words = Writer(rng)
@@ -484,7 +484,8 @@ def child_main(args: argparse.Namespace) -> int:
     configure_django(args.database_url, migrate=False)
     from django.urls import reverse
 
-    from annotations import exports
+    from annotations.exports import selection as exports
+    from annotations.exports import writers
     from annotations.models import Collection, Organization
 
     organization = Organization.objects.get(pk=args.organization_id)
@@ -501,7 +502,7 @@ def child_main(args: argparse.Namespace) -> int:
             status="published",
             audience="public",
         )
-        writer = exports.WRITERS[args.format]
+        writer = writers.WRITERS[args.format]
         times: list[float] = []
         rows: list[int] = []
         pages: list[int] = []
@@ -586,7 +587,6 @@ def anchor_sql(fx: Fixture, collection_id: int | None) -> str:
     """The rows the exports write, as one SELECT: claim, article, verdict, public sources."""
     from django.urls import reverse
 
-    from annotations import exports
     from annotations.models import (
         Article,
         Organization,
@@ -595,9 +595,10 @@ def anchor_sql(fx: Fixture, collection_id: int | None) -> str:
         VerifiedClaim,
         VerifiedSource,
     )
+    from annotations.publishing import records
 
     marker = "987654321"
-    head, tail = exports.public_url(
+    head, tail = records.public_url(
         reverse("public-claim", args=[fx.organization_slug, int(marker)])
     ).split(marker)
     scope = f"AND a.collection_id = {collection_id}" if collection_id is not None else ""
@@ -741,7 +742,8 @@ def profile_writers(fx: Fixture, top: int) -> dict[str, str]:
     import cProfile
     import pstats
 
-    from annotations import exports
+    from annotations.exports import selection as exports
+    from annotations.exports import writers
     from annotations.models import Organization
 
     selection = exports.Selection(
@@ -758,7 +760,7 @@ def profile_writers(fx: Fixture, top: int) -> dict[str, str]:
         with tempfile.TemporaryFile() as file:
             profiler.enable()
             try:
-                exports.WRITERS[name](selection, file, enough)
+                writers.WRITERS[name](selection, file, enough)
             except _Enough:
                 pass
             finally:

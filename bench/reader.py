@@ -228,7 +228,7 @@ def plan_claims(
     words, so highlights overlap and nest across reviewers as they do in a
     real review. No reviewer marks the same span twice.
     """
-    from annotations.text import paragraph_spans
+    from annotations.core.text import paragraph_spans
 
     paragraphs = []
     for start, end in paragraph_spans(text):
@@ -280,10 +280,12 @@ class Fixture:
 def build(seed: int, total_words: int, reviewers: int, claims: int) -> Fixture:
     from django.db import transaction
 
-    from annotations import services
-    from annotations.importers import ArticleInput
+    from annotations.core.inputs import ArticleInput
+    from annotations.core.text import paragraph_spans
+    from annotations.importing import services as importing_services
     from annotations.models import Article, ClaimAnnotation
-    from annotations.text import paragraph_spans
+    from annotations.newsrooms import services
+    from annotations.reader import services as reader_services
 
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -305,7 +307,7 @@ def build(seed: int, total_words: int, reviewers: int, claims: int) -> Fixture:
     text = make_text(rng, total_words)
 
     def article(slug: str, title: str) -> Article:
-        outcome = services.article_import(
+        outcome = importing_services.article_import(
             collection=collection,
             data=ArticleInput(
                 title=title,
@@ -317,7 +319,7 @@ def build(seed: int, total_words: int, reviewers: int, claims: int) -> Fixture:
         )
         stored = Article.objects.select_related("collection__taxonomy").get(pk=outcome.article.pk)
         for person in people:
-            services.assignment_ensure(article=stored, reviewer=person)
+            reader_services.assignment_ensure(article=stored, reviewer=person)
         return stored
 
     full = article("walikale-offensive", "Fighting near Walikale: what the parties claim")
@@ -332,7 +334,7 @@ def build(seed: int, total_words: int, reviewers: int, claims: int) -> Fixture:
         with transaction.atomic():
             for spec in chosen:
                 verdict = labels[spec.verdict] if spec.verdict is not None else None
-                services.claim_create(
+                reader_services.claim_create(
                     article=target,
                     reviewer=people[spec.reviewer],
                     start=spec.start,

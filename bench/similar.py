@@ -194,7 +194,7 @@ def build(rng: random.Random, claims: int) -> dict[str, Any]:
     from django.db import connection
 
     from annotations.models import Article, Collection, Organization, VerdictLabel, VerifiedClaim
-    from annotations.services import taxonomy_ensure_default
+    from annotations.newsrooms.services import taxonomy_ensure_default
 
     started = time.perf_counter()
     vocabulary = Vocabulary(rng)
@@ -278,7 +278,7 @@ def _p95(times: Sequence[float]) -> float:
 def measure(fx: dict[str, Any], queries: int, seed: int) -> dict[str, Any]:
     from django.db import connection
 
-    from annotations import similar
+    from annotations.verification import similar
 
     rng = random.Random(seed + 1)
     organization_id = fx["organization"].pk
@@ -349,7 +349,7 @@ def measure(fx: dict[str, Any], queries: int, seed: int) -> dict[str, Any]:
 
 
 def similar_timeout() -> int:
-    from annotations import similar
+    from annotations.verification import similar
 
     return similar.TIMEOUT_MS
 

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.test import Client, RequestFactory
 
 from annotations.models import Article, Collection, Organization, Role
-from annotations.services import collection_ensure, member_create
+from annotations.newsrooms.services import collection_ensure, member_create
 from tests.factories import ArticleFactory, OrganizationFactory
 from tests.worker import celery_worker, wait_until_idle, worker_media  # noqa: F401
 

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from annotations import models
-from annotations.services import taxonomy_ensure_default
+from annotations.newsrooms.services import taxonomy_ensure_default
 
 ARTICLE_TEXT = (
     "The minister said the army would reposition its forces before Friday.\n"

@@ -14,7 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotations import agreement_runs, services
+from annotations.agreement import runs
 from annotations.api.articles import member_user
 from annotations.api.auth import request_organization
 from annotations.api.serializers import (
@@ -22,8 +22,8 @@ from annotations.api.serializers import (
     AgreementSerializer,
     AgreementStartSerializer,
 )
-from annotations.models import AgreementReport, Collection, JobStatus, Scope
-from annotations.tasks import agreement_run
+from annotations.core.permissions import require_editor
+from annotations.models import Collection, Scope
 
 
 class AgreementView(GenericAPIView):
@@ -36,22 +36,8 @@ class AgreementView(GenericAPIView):
             Collection.objects.select_related("taxonomy"), organization=organization, slug=slug
         )
         # The dashboard's rule: the figures name reviewers, so editors only.
-        services.require_editor(member_user(self.request), organization.pk)
+        require_editor(member_user(self.request), organization.pk)
         return collection
-
-    @staticmethod
-    def newest_unfinished(collection: Collection) -> AgreementReport | None:
-        """The run under way, or the newest run if it failed (an older failure is history)."""
-        under_way = agreement_runs.run_under_way(collection)
-        if under_way is not None:
-            return under_way
-        newest = (
-            AgreementReport.objects.filter(collection=collection)
-            .defer("results", "totals")
-            .order_by("-created_at", "-pk")
-            .first()
-        )
-        return newest if newest and newest.status != JobStatus.DONE else None
 
     @extend_schema(
         summary="Read a collection's agreement",
@@ -64,8 +50,7 @@ class AgreementView(GenericAPIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         collection = self.collection(slug)
-        report = agreement_runs.latest_report(collection)
-        running = self.newest_unfinished(collection)
+        report, running = runs.run_state(collection)
         return Response(
             {
                 "collection": collection.slug,
@@ -89,17 +74,12 @@ class AgreementView(GenericAPIView):
         collection = self.collection(slug)
         given = AgreementStartSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            report = agreement_runs.report_start(
-                collection=collection,
-                mode=given.validated_data["match"],
-                threshold=given.validated_data.get("iou"),
-                requested_by=member_user(request),
-            )
-        except agreement_runs.RunUnderWay as exc:
-            report = exc.report
-        else:
-            services.enqueue(agreement_run, report.pk)
+        report = runs.run_request(
+            collection=collection,
+            mode=given.validated_data["match"],
+            threshold=given.validated_data.get("iou"),
+            requested_by=member_user(request),
+        )
         location = reverse("api-v1:agreement", args=[collection.slug])
         return Response(
             AgreementRunSerializer(report).data,

@@ -16,7 +16,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotations import services
 from annotations.api.auth import request_organization
 from annotations.api.pagination import NewestFirstPagination
 from annotations.api.serializers import (
@@ -26,7 +25,10 @@ from annotations.api.serializers import (
     ArticleSerializer,
     ArticleSummarySerializer,
 )
-from annotations.importers import ArticleInput, ParseError, parse_html
+from annotations.core.inputs import ArticleInput, ParseError
+from annotations.core.permissions import require_editor
+from annotations.importing import services
+from annotations.importing.parsers import parse_html
 from annotations.models import Article, Collection, Scope
 
 
@@ -114,7 +116,7 @@ class ArticleList(GenericAPIView):
     )
     def post(self, request: Request) -> Response:
         organization = request_organization(request)
-        services.require_editor(member_user(request), organization.pk)
+        require_editor(member_user(request), organization.pk)
         given = ArticleImportSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data

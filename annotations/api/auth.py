@@ -9,9 +9,9 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from annotations.api.keys import KEY_PREFIX, api_key_check
+from annotations.core.permissions import organizations_for
+from annotations.keys.services import KEY_PREFIX, api_key_check
 from annotations.models import ApiKey, Organization
-from annotations.selectors import organizations_for
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):

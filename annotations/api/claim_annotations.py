@@ -15,7 +15,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotations import selectors, services
 from annotations.api.articles import member_user
 from annotations.api.auth import request_organization
 from annotations.api.errors import Conflict
@@ -27,7 +26,8 @@ from annotations.api.serializers import (
     AnnotationUpdateSerializer,
     ClaimSourceSerializer,
 )
-from annotations.importers import SourceInput
+from annotations.core.inputs import SourceInput
+from annotations.core.permissions import membership_for, sees_all_claims
 from annotations.models import (
     Article,
     Assignment,
@@ -37,6 +37,7 @@ from annotations.models import (
     Source,
     VerdictLabel,
 )
+from annotations.reader import services
 
 NOT_ASSIGNED = "You are not assigned to this article."
 SUBMITTED = "You have submitted this article; ask an editor to reopen it to make changes."
@@ -50,9 +51,9 @@ def claims_with_sources() -> QuerySet[ClaimAnnotation]:
 
 def sees_all(request: Request, article: Article) -> bool:
     """Whether blind review lets this member see everyone's claims on the article."""
-    membership = selectors.membership_for(member_user(request), article.organization_id)
+    membership = membership_for(member_user(request), article.organization_id)
     assignment = Assignment.objects.filter(article=article, reviewer=member_user(request)).first()
-    return selectors.sees_all_claims(membership, article, assignment)
+    return sees_all_claims(membership, article, assignment)
 
 
 def newsroom_article(request: Request, pk: int) -> Article | None:

@@ -17,18 +17,19 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotations import exports
 from annotations.api.auth import request_organization
 from annotations.api.pagination import SyncCursorPagination
-from annotations.api.prepared import PreparedQuery
 from annotations.api.renderers import ClaimReviewRenderer, JSONRenderer
 from annotations.api.serializers import ClaimFilterSerializer, VerifiedClaimSerializer
+from annotations.core.prepared import PreparedQuery
 from annotations.models import (
     Scope,
     VerifiedClaim,
     VerifiedSource,
     VerifiedStatus,
 )
+from annotations.publishing import records
+from annotations.publishing import rows as published
 
 CLAIMREVIEW_LIST = {
     "type": "object",
@@ -59,14 +60,14 @@ def search(claims: QuerySet[VerifiedClaim], words: str) -> QuerySet[VerifiedClai
     return claims.filter(found)
 
 
-# A claim row's verdict, read with it: exports.Label's fields.
+# A claim row's verdict, read with it: published.Label's fields.
 LABEL_COLUMNS = (
     "verdict__slug",
     "verdict__name",
     "verdict__taxonomy__best_rating",
     "verdict__taxonomy__worst_rating",
 )
-CLAIM_WIDTH = len(exports.CLAIM_VALUES)
+CLAIM_WIDTH = len(published.CLAIM_VALUES)
 LABEL_END = CLAIM_WIDTH + len(LABEL_COLUMNS)
 
 
@@ -86,7 +87,7 @@ def _claim_rows(
     after_time: datetime | None = None,
     after_id: int | None = None,
 ) -> QuerySet[Any]:
-    """The public claims wanted, in sync order: the rows exports.claim_record reads, then
+    """The public claims wanted, in sync order: the rows records.claim_record reads, then
     their verdict's slug, name, best and worst rating, then (PostgreSQL) their public
     sources as JSON text, so that a page is one query."""
     claims = public_claims(organization_id)
@@ -114,9 +115,9 @@ def _claim_rows(
         claims = claims.filter(updated_at__gte=after_time).filter(
             Q(updated_at__gt=after_time) | Q(updated_at=after_time, pk__gt=after_id)
         )
-    columns: list[Any] = [*exports.CLAIM_VALUES, *LABEL_COLUMNS]
+    columns: list[Any] = [*published.CLAIM_VALUES, *LABEL_COLUMNS]
     if connection.vendor == "postgresql":
-        columns.append(exports.SourcesJson(public=True))
+        columns.append(published.SourcesJson(public=True))
     rows = claims.order_by("updated_at", "pk").values_list(*columns)
     return rows[:size] if size is not None else rows
 
@@ -124,9 +125,9 @@ def _claim_rows(
 def _source_rows(claim_ids: list[int]) -> QuerySet[Any]:
     """The public sources of these claims, in their order."""
     sources = VerifiedSource.objects.filter(confidential=False).filter(
-        exports.AnyOf("claim_id", claim_ids)
+        published.AnyOf("claim_id", claim_ids)
     )
-    return sources.order_by("order", "pk").values_list(*exports.SOURCE_COLUMNS)
+    return sources.order_by("order", "pk").values_list(*published.SOURCE_COLUMNS)
 
 
 CLAIM_ROWS = PreparedQuery(_claim_rows)
@@ -135,21 +136,23 @@ SOURCE_ROWS = PreparedQuery(_source_rows)
 
 def split_rows(
     rows: list[tuple[Any, ...]],
-) -> tuple[list[exports.ClaimRow], dict[int, exports.Label], dict[int, list[exports.SourceRow]]]:
+) -> tuple[
+    list[published.ClaimRow], dict[int, published.Label], dict[int, list[published.SourceRow]]
+]:
     """CLAIM_ROWS' rows as claim rows, their verdicts, and (when read with them) their sources."""
-    claim_rows = [exports.ClaimRow._make(row[:CLAIM_WIDTH]) for row in rows]
+    claim_rows = [published.ClaimRow._make(row[:CLAIM_WIDTH]) for row in rows]
     labels = {
-        claim.verdict_id: exports.Label(*row[CLAIM_WIDTH:LABEL_END])
+        claim.verdict_id: published.Label(*row[CLAIM_WIDTH:LABEL_END])
         for claim, row in zip(claim_rows, rows, strict=True)
     }
-    sources: dict[int, list[exports.SourceRow]] = {}
+    sources: dict[int, list[published.SourceRow]] = {}
     if rows and len(rows[0]) > LABEL_END:
         sources = {
-            claim.id: exports.sources_of_json(row[LABEL_END])
+            claim.id: published.sources_of_json(row[LABEL_END])
             for claim, row in zip(claim_rows, rows, strict=True)
         }
     elif rows:
-        sources = exports.sources_by_claim(
+        sources = published.sources_by_claim(
             SOURCE_ROWS.rows({}, claim_ids=[claim.id for claim in claim_rows])
         )
     return claim_rows, labels, sources
@@ -162,16 +165,16 @@ class ClaimViewBase(GenericAPIView):
 
     def documents(
         self, fixed: dict[str, Any], **wanted: Any
-    ) -> tuple[list[exports.ClaimRow], list[dict[str, Any]]]:
+    ) -> tuple[list[published.ClaimRow], list[dict[str, Any]]]:
         """The claims' rows and documents: one prepared query on PostgreSQL (two elsewhere)."""
         organization = request_organization(self.request)
         rows, labels, sources = split_rows(
             CLAIM_ROWS.rows(fixed, organization_id=organization.pk, **wanted)
         )
-        ctx = exports.Context.of(exports.Selection(organization=organization), labels=labels)
+        ctx = records.Context.of(organization, public=True, labels=labels)
         if self.request.accepted_renderer.format == ClaimReviewRenderer.format:
-            return rows, [exports.claim_review(ctx, row) for row in rows]
-        return rows, [exports.claim_record(ctx, row, sources.get(row.id, [])) for row in rows]
+            return rows, [records.claim_review(ctx, row) for row in rows]
+        return rows, [records.claim_record(ctx, row, sources.get(row.id, [])) for row in rows]
 
 
 class ClaimList(ClaimViewBase):

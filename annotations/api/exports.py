@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
@@ -18,19 +19,19 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotations import exports, services
 from annotations.api.articles import member_user
 from annotations.api.auth import request_organization
 from annotations.api.pagination import NewestFirstPagination
 from annotations.api.renderers import JSONRenderer
 from annotations.api.serializers import ExportCreateSerializer, ExportJobSerializer
-from annotations.export_views import CONTENT_TYPES, export_file_response
+from annotations.core.permissions import require_editor
+from annotations.exports import services
+from annotations.exports.selection import FILTERS, Selection
+from annotations.exports.views import CONTENT_TYPES, export_file_response
 from annotations.models import (
-    Collection,
     ExportJob,
     Organization,
     Scope,
-    VerdictLabel,
 )
 
 # What each format's file is; the API says so rather than guess from the file's name.
@@ -39,7 +40,7 @@ from annotations.models import (
 def editor_newsroom(request: Request) -> Organization:
     """Exports are the editors' (the exports page's rule)."""
     organization = request_organization(request)
-    services.require_editor(member_user(request), organization.pk)
+    require_editor(member_user(request), organization.pk)
     return organization
 
 
@@ -49,39 +50,12 @@ def newsroom_jobs(request: Request) -> QuerySet[ExportJob]:
     )
 
 
-def selection_of(organization: Organization, data: dict[str, Any]) -> exports.Selection:
+def selection_of(organization: Organization, data: dict[str, Any]) -> Selection:
     """The request's filters as an export selection; slugs are looked up in the newsroom."""
-    collection = None
-    if data["collection"]:
-        collection = (
-            Collection.objects.filter(organization=organization, slug=data["collection"])
-            .select_related("taxonomy")
-            .first()
-        )
-        if collection is None:
-            raise ValidationError({"collection": ["No collection of your newsroom has this slug."]})
-    verdict = None
-    if data["verdict"]:
-        labels = (
-            VerdictLabel.objects.filter(taxonomy=collection.taxonomy)
-            if collection is not None
-            else VerdictLabel.objects.filter(
-                taxonomy__organization=organization, taxonomy__is_default=True
-            )
-        )
-        verdict = labels.select_related("taxonomy").filter(slug=data["verdict"]).first()
-        if verdict is None:
-            raise ValidationError({"verdict": [f"Unknown verdict {data['verdict']!r}."]})
-    return exports.Selection(
-        organization=organization,
-        collection=collection,
-        status=data["status"],
-        verdict=verdict,
-        date_field=data["date_field"],
-        date_from=data["date_from"],
-        date_to=data["date_to"],
-        audience=data["audience"],
-    )
+    try:
+        return Selection.from_slugs(organization, **{name: data[name] for name in FILTERS})
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
 
 
 class ExportList(GenericAPIView):
@@ -115,7 +89,7 @@ class ExportList(GenericAPIView):
         organization = editor_newsroom(request)
         given = ExportCreateSerializer(data=request.data)
         given.is_valid(raise_exception=True)
-        job = exports.export_start(
+        job = services.export_start(
             selection=selection_of(organization, given.validated_data),
             export_format=given.validated_data["format"],
             user=member_user(request),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from annotations.core.inputs import describe_error
 from annotations.models import Organization
-from annotations.services import describe_error
 
 
 def organization_from_slug(slug: str) -> Organization:

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotations.api.keys import api_key_create
+from annotations.keys.services import api_key_create
 from annotations.models import (
     Article,
     Lineage,

@@ -19,7 +19,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from annotations.models import AgreementReport, Article, JobStatus
-from annotations.services import member_create, organization_create
+from annotations.newsrooms.services import member_create, organization_create
 from tests.api.conftest import key_for, keyed
 
 URL = "/api/v1/collections/great-lakes/agreement/"

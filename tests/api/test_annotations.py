@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 
 from annotations.models import Assignment, ClaimAnnotation
-from annotations.services import assignment_submit, member_create, organization_create
+from annotations.newsrooms.services import member_create, organization_create
+from annotations.reader.services import assignment_submit
 from tests.api.conftest import key_for, keyed
 
 LIST = "/api/v1/annotations/"

@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from annotations.models import Article
-from annotations.services import member_create, organization_create
+from annotations.newsrooms.services import member_create, organization_create
 from tests.api.conftest import key_for, keyed
 
 LIST = "/api/v1/articles/"

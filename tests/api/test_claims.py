@@ -10,10 +10,10 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotations import verification
-from annotations.api.keys import api_key_revoke
+from annotations.keys.services import api_key_revoke
 from annotations.models import ApiKey, VerifiedClaim, VerifiedSource
-from annotations.services import member_create, organization_create
+from annotations.newsrooms.services import member_create, organization_create
+from annotations.verification import services as verification
 from tests.api.conftest import key_for, keyed, publish_many
 
 LIST = "/api/v1/claims/"

@@ -16,9 +16,10 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from annotations import exports
+from annotations.exports import selection
+from annotations.exports import services as exports
 from annotations.models import Article, ExportJob, JobStatus
-from annotations.services import member_create, organization_create
+from annotations.newsrooms.services import member_create, organization_create
 from tests.api.conftest import key_for, keyed
 
 LIST = "/api/v1/exports/"
@@ -147,7 +148,7 @@ def test_reviewers_get_403_and_keys_without_the_scope_too(demo):
 
 def test_another_newsroom_gets_404_for_the_jobs_and_their_files(demo):
     job = exports.export_start(
-        selection=exports.Selection(organization=demo.organization),
+        selection=selection.Selection(organization=demo.organization),
         export_format="jsonl",
         user=User.objects.get(username="editor"),
     )

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from annotations import exports
 from annotations.api import claims
-from annotations.api.prepared import _NOT_PREPARABLE
+from annotations.core.prepared import _NOT_PREPARABLE
 from annotations.models import VerifiedClaim, VerifiedSource
+from annotations.publishing import rows as exports
 from tests.api.conftest import publish_many
 
 
@@ -91,7 +91,7 @@ def test_the_claims_page_is_a_statement_postgresql_prepared_once(demo):
 
 @pytest.mark.parametrize("value", [True, 1.5, None])
 def test_a_value_without_a_sentinel_is_run_by_the_orm(demo, value):
-    from annotations.api.prepared import PreparedQuery
+    from annotations.core.prepared import PreparedQuery
 
     query = PreparedQuery(lambda flag: VerifiedClaim.objects.values_list("pk"))
     assert len(query.rows({}, flag=value)) == VerifiedClaim.objects.count()

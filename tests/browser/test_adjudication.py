@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from annotations.models import Article, VerifiedClaim
 from tests.browser.conftest import drag_select, log_in, screenshot
-from tests.test_similar import checked_before
+from tests.verification.test_similar import checked_before
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from annotations.models import ClaimAnnotation, VerifiedClaim, VerifiedStatus
 from tests.browser.conftest import drag_select, log_in, screenshot
-from tests.test_security import POLICY
+from tests.site.test_security import POLICY
 
 pytestmark = pytest.mark.browser
 

@@ -14,8 +14,9 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from annotations import reports, verification
-from annotations.importers import SourceInput
+from annotations.core.inputs import SourceInput
+from annotations.exports import reports
+from annotations.importing.services import articles_import
 from annotations.models import (
     Article,
     Organization,
@@ -23,14 +24,9 @@ from annotations.models import (
     VerdictLabel,
     VerifiedClaim,
 )
-from annotations.services import (
-    articles_import,
-    assignment_ensure,
-    claim_create,
-    collection_ensure,
-    member_create,
-    organization_create,
-)
+from annotations.newsrooms.services import collection_ensure, member_create, organization_create
+from annotations.reader.services import assignment_ensure, claim_create
+from annotations.verification import services as verification
 from tests.browser.conftest import log_in, screenshot
 from tests.conftest import PASSWORD
 

@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from annotations.models import Assignment, ClaimAnnotation, Source
-from annotations.services import assignment_ensure, collection_ensure, member_create
+from annotations.newsrooms.services import collection_ensure, member_create
+from annotations.reader.services import assignment_ensure
 from tests.browser.conftest import drag_select, log_in, screenshot
 from tests.factories import ArticleFactory
 

@@ -57,8 +57,8 @@ def test_the_worker_imports_an_upload_job_into_the_database(worker_media, desk, 
 def test_an_agreement_run_fans_out_on_the_worker_and_adds_up(
     celery_worker, desk, alice, bob, carol
 ):
-    from annotations import agreement_runs
-    from tests.test_agreement_runs import make_collection
+    from annotations.agreement import runs as agreement_runs
+    from tests.agreement.test_agreement_runs import make_collection
 
     make_collection(desk, [alice, bob, carol], articles=6)
     here = agreement_runs.report_run_here(
@@ -79,10 +79,10 @@ def test_an_agreement_run_fans_out_on_the_worker_and_adds_up(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_changed_claim_refreshes_agreement_on_the_worker(celery_worker, desk, alice, bob):
-    from annotations import agreement_runs
+    from annotations.agreement import runs as agreement_runs
     from annotations.models import ClaimAnnotation, VerdictLabel
-    from annotations.services import claim_update
-    from tests.test_agreement_runs import make_collection
+    from annotations.reader.services import claim_update
+    from tests.agreement.test_agreement_runs import make_collection
 
     make_collection(desk, [alice, bob], articles=2)
     report = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))

@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from annotations.models import Article, VerifiedClaim
-from annotations.services import member_create
+from annotations.newsrooms.services import member_create
 from tests.conftest import demo_login
 
 pytestmark = [

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
 
-from annotations import agreement_runs
+from annotations.agreement import runs as agreement_runs
 from annotations.models import AgreementReport, Collection
 
 pytestmark = [

@@ -20,7 +20,8 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from annotations import exports, tasks
+from annotations import tasks
+from annotations.exports import services as exports
 from annotations.models import (
     Article,
     ExportJob,

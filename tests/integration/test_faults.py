@@ -2,7 +2,7 @@
 
 Each test takes a service away and ends with nothing lost. The machine's own
 PostgreSQL and Redis serve CI and other people's tests at the same time, so
-these tests never stop them: they start private copies (tests/services.py) on
+these tests never stop them: they start private copies (tests/live_services.py) on
 free ports. A worker killed during an export is
 tests/integration/test_export_worker.py.
 
@@ -27,7 +27,8 @@ from django.test import Client
 from django.utils import timezone
 from kombu import Connection
 
-from annotations import agreement_runs, services, tasks, webhooks
+from annotations import tasks
+from annotations.agreement import runs as agreement_runs
 from annotations.models import (
     AgreementReport,
     Article,
@@ -43,9 +44,11 @@ from annotations.models import (
     WebhookDelivery,
     WebhookEvent,
 )
+from annotations.newsrooms import services as newsrooms_services
+from annotations.reader import services
+from annotations.webhooks import services as webhooks
 from tests.factories import ARTICLE_TEXT, ArticleFactory
-from tests.receiver import running_receiver
-from tests.services import (
+from tests.live_services import (
     PrivateCluster,
     PrivateRedis,
     django_env,
@@ -56,6 +59,7 @@ from tests.services import (
     stop_process,
     wait_until,
 )
+from tests.receiver import running_receiver
 from tests.worker import database_url, start_worker
 
 pytestmark = [
@@ -154,7 +158,7 @@ def test_saves_succeed_while_redis_is_down_and_agreement_catches_up_when_it_is_b
     other = ArticleFactory(collection=desk)
     # The starting claims, saved here without queueing refreshes anywhere.
     with monkeypatch.context() as patch:
-        patch.setattr(services, "enqueue", lambda *args, **kwargs: None)
+        patch.setattr(agreement_runs, "enqueue", lambda *args, **kwargs: None)
         for a in (article, other):
             for reviewer in (alice, carol):
                 services.assignment_ensure(article=a, reviewer=reviewer)
@@ -259,7 +263,9 @@ def test_imports_exports_and_webhooks_asked_for_while_redis_is_down_run_once_it_
 ):
     media = tmp_path / "media"
     media.mkdir()
-    ada = services.member_create(organization=desk.organization, username="ada", role=Role.ADMIN)
+    ada = newsrooms_services.member_create(
+        organization=desk.organization, username="ada", role=Role.ADMIN
+    )
     env = on_private_redis(redis, WORKBENCH_RECONCILE_SECONDS="2", MEDIA_ROOT=str(media))
     worker_log, web_log = tmp_path / "worker.log", tmp_path / "web.log"
     with (
@@ -460,7 +466,7 @@ SETUP = """
 from django.core.management import call_command
 from django.test import Client
 from annotations.models import Organization, Role
-from annotations.services import member_create
+from annotations.newsrooms.services import member_create
 
 call_command("migrate", verbosity=0)
 org = Organization.objects.create(slug="faults", name="Faults desk")

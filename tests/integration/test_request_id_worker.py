@@ -42,7 +42,7 @@ def lines_with(text: str, timeout: float = 60) -> list[str]:
 def test_the_worker_logs_a_task_queued_by_a_request_with_the_requests_id(
     celery_worker, client, desk, alice, bob
 ):
-    from tests.test_agreement_runs import make_collection
+    from tests.agreement.test_agreement_runs import make_collection
 
     make_collection(desk, [alice, bob], articles=3)
     login(client, bob)

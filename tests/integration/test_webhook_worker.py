@@ -17,8 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from annotations import tasks, verification, webhooks
-from annotations.importers import SourceInput
+from annotations import tasks
+from annotations.core.inputs import SourceInput
 from annotations.models import (
     Article,
     DeliveryStatus,
@@ -27,7 +27,9 @@ from annotations.models import (
     WebhookDelivery,
     WebhookEvent,
 )
-from annotations.services import member_create
+from annotations.newsrooms.services import member_create
+from annotations.verification import services as verification
+from annotations.webhooks import services as webhooks
 from tests.receiver import running_receiver, verify
 from tests.worker import database_url, start_worker
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations import agreement_runs
+from annotations.agreement import runs
 from annotations.management.base import organization_from_slug
 from annotations.models import Collection, MatchMode
 
@@ -57,10 +57,10 @@ class Command(BaseCommand):
             raise CommandError(
                 f"No collection {options['collection']!r} in {organization.slug} (known: {known})."
             )
-        report = agreement_runs.report_start(
+        report = runs.report_start(
             collection=collection, mode=options["match"], threshold=options["iou"]
         )
-        report = agreement_runs.report_run_here(report)
+        report = runs.report_run_here(report)
         results = report.results or {}
         if options["json"]:
             self.stdout.write(json.dumps(results, indent=2, ensure_ascii=False))

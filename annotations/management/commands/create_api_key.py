@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from annotations.api.keys import api_key_create, expires_at_end_of
+from annotations.keys.services import api_key_create, expires_at_end_of
 from annotations.management.base import organization_from_slug
 from annotations.models import Membership, Role, Scope
 

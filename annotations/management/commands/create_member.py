@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotations.management.base import command_error, organization_from_slug
 from annotations.models import Role
-from annotations.services import member_create
+from annotations.newsrooms.services import member_create
 
 
 class Command(BaseCommand):

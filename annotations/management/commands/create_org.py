@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 
 from annotations.management.base import command_error
-from annotations.services import organization_create
+from annotations.newsrooms.services import organization_create
 
 
 class Command(BaseCommand):

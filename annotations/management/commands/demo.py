@@ -7,7 +7,8 @@ from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotations.importers import SourceInput
+from annotations.core.inputs import SourceInput
+from annotations.importing.services import articles_import
 from annotations.models import (
     Article,
     ClaimAnnotation,
@@ -16,15 +17,9 @@ from annotations.models import (
     VerdictLabel,
     VerifiedClaim,
 )
-from annotations.services import (
-    articles_import,
-    assignment_ensure,
-    claim_create,
-    collection_ensure,
-    member_create,
-    taxonomy_ensure_default,
-)
-from annotations.verification import Judgement, verified_claim_save, verified_publish
+from annotations.newsrooms.services import collection_ensure, member_create, taxonomy_ensure_default
+from annotations.reader.services import assignment_ensure, claim_create
+from annotations.verification.services import Judgement, verified_claim_save, verified_publish
 
 DEMO_ARTICLE = Path(__file__).resolve().parents[2] / "demo" / "walikale.txt"
 

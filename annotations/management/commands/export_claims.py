@@ -9,14 +9,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations import exports
+from annotations.exports import selection, writers
 from annotations.management.base import command_error, organization_from_slug
 from annotations.models import (
-    Collection,
     ExportAudience,
     ExportFormat,
     ExportStatusFilter,
-    VerdictLabel,
 )
 
 
@@ -42,7 +40,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--status", choices=ExportStatusFilter.values, default=ExportStatusFilter.PUBLISHED
         )
-        parser.add_argument("--verdict", help="a verdict slug of the collection's taxonomy")
+        parser.add_argument(
+            "--verdict",
+            help="a verdict slug: of the collection's taxonomy, or of the default one",
+        )
         parser.add_argument(
             "--date-field", choices=["published_at", "updated_at"], default="published_at"
         )
@@ -54,39 +55,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         organization = organization_from_slug(options["org"])
-        collection = None
-        if options["collection"]:
-            collection = Collection.objects.filter(
-                organization=organization, slug=options["collection"]
-            ).first()
-            if collection is None:
-                known = ", ".join(organization.collections.values_list("slug", flat=True))
-                raise CommandError(
-                    f"No collection {options['collection']!r} in {organization.slug} "
-                    f"(known: {known or 'none'})."
-                )
-        verdict = None
-        if options["verdict"]:
-            labels = VerdictLabel.objects.filter(taxonomy__organization=organization)
-            if collection is not None:
-                labels = labels.filter(taxonomy=collection.taxonomy)
-            verdict = labels.filter(slug=options["verdict"]).first()
-            if verdict is None:
-                known = ", ".join(sorted(set(labels.values_list("slug", flat=True))))
-                raise CommandError(f"Unknown verdict {options['verdict']!r}; use one of {known}.")
-        selection = exports.Selection(
-            organization=organization,
-            collection=collection,
-            status=options["status"],
-            verdict=verdict,
-            date_field=options["date_field"],
-            date_from=options["date_from"],
-            date_to=options["date_to"],
-            audience=options["audience"],
-        )
         try:
-            exports.selection_check(selection)
-            exports.pdf_check(selection, options["format"])
+            chosen = selection.Selection.from_slugs(
+                organization, **{name: options[name] for name in selection.FILTERS}
+            )
+            selection.selection_check(chosen)
+            selection.pdf_check(chosen, options["format"])
         except ValidationError as exc:
             raise command_error(exc) from None
         out: Path = options["out"]
@@ -96,7 +70,7 @@ class Command(BaseCommand):
         partial = out.with_name(f".{out.name}.partial")
         try:
             with partial.open("wb") as handle:
-                rows = exports.WRITERS[options["format"]](selection, handle, lambda done: None)
+                rows = writers.WRITERS[options["format"]](chosen, handle, lambda done: None)
             os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)

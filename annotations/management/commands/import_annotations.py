@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotations.importing.claims import annotations_import
 from annotations.management.base import organization_from_slug
-from annotations.services import annotations_import
 
 
 class Command(BaseCommand):

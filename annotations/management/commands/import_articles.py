@@ -8,8 +8,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from annotations.importing.services import ImportStatus, articles_import
 from annotations.management.base import command_error, organization_from_slug
-from annotations.services import ImportStatus, articles_import, collection_ensure
+from annotations.newsrooms.services import collection_ensure
 
 DEFAULT_COLLECTION = "inbox"
 

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from annotations.api.keys import KEY_PREFIX, api_key_revoke
+from annotations.keys.services import KEY_PREFIX, api_key_revoke
 from annotations.management.base import organization_from_slug
 from annotations.models import ApiKey
 

@@ -1,0 +1,131 @@
+"""Who may do what: every role check and the blind-review rule, in one place.
+
+Pages, partials, the API, exports, the admin and the commands ask here. A
+newsroom's reviewers mark claims; its editors (and admins) also assign,
+adjudicate, publish and export; only its admins manage API keys and
+webhooks. Querysets are narrowed here, so that another newsroom's row is
+simply not found (a 404), never refused with its data in view.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+
+from annotations.models import Article, Assignment, AssignmentStatus, Membership, Organization, Role
+
+AnyUser = User | AnonymousUser
+
+# Editors and admins adjudicate, assign, publish, export and see every reviewer's claims.
+EDITOR_ROLES = frozenset({Role.EDITOR, Role.ADMIN})
+
+
+def is_editor(membership: Membership | None) -> bool:
+    return membership is not None and membership.role in EDITOR_ROLES
+
+
+def is_admin(membership: Membership | None) -> bool:
+    return membership is not None and membership.role == Role.ADMIN
+
+
+def organizations_for(user: AnyUser) -> QuerySet[Organization]:
+    """Newsrooms the user belongs to, in any role."""
+    if not isinstance(user, User):
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user)
+
+
+def editor_organizations_for(user: AnyUser) -> QuerySet[Organization]:
+    """Newsrooms where this user is an editor or admin.
+
+    One filter() call, so that the user and the role are checked on the same
+    membership, not on any two memberships of the newsroom.
+    """
+    if not isinstance(user, User):
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user, memberships__role__in=EDITOR_ROLES)
+
+
+def admin_organizations_for(user: AnyUser) -> QuerySet[Organization]:
+    """Newsrooms where this user is an admin (who alone manage API keys and webhooks)."""
+    if not isinstance(user, User):
+        return Organization.objects.none()
+    return Organization.objects.filter(memberships__user=user, memberships__role=Role.ADMIN)
+
+
+def membership_for(user: AnyUser, organization_id: int) -> Membership | None:
+    if not isinstance(user, User):
+        return None
+    return Membership.objects.filter(user=user, organization_id=organization_id).first()
+
+
+def _within[M: Model](
+    queryset: QuerySet[M], organizations: QuerySet[Organization], path: str
+) -> QuerySet[M]:
+    lookup = "pk__in" if path == "pk" else f"{path}__in"
+    return queryset.filter(**{lookup: organizations})
+
+
+def of_members[M: Model](
+    user: AnyUser, queryset: QuerySet[M], path: str = "organization"
+) -> QuerySet[M]:
+    """The rows of `queryset` in the user's newsrooms; `path` leads from a row to its newsroom."""
+    return _within(queryset, organizations_for(user), path)
+
+
+def of_editors[M: Model](
+    user: AnyUser, queryset: QuerySet[M], path: str = "organization"
+) -> QuerySet[M]:
+    """The rows of `queryset` in newsrooms where the user is an editor or admin."""
+    return _within(queryset, editor_organizations_for(user), path)
+
+
+def of_admins[M: Model](
+    user: AnyUser, queryset: QuerySet[M], path: str = "organization"
+) -> QuerySet[M]:
+    """The rows of `queryset` in newsrooms where the user is an admin."""
+    return _within(queryset, admin_organizations_for(user), path)
+
+
+def require_editor(user: User, organization_id: int) -> Membership:
+    membership = membership_for(user, organization_id)
+    if not is_editor(membership):
+        raise PermissionDenied("Only editors and admins can do this.")
+    assert membership is not None
+    return membership
+
+
+def require_admin(user: User, organization_id: int, *, to: str = "do this") -> Membership:
+    """The user's membership, if they are an admin of the newsroom; `to` says what for."""
+    membership = membership_for(user, organization_id)
+    if not is_admin(membership):
+        raise PermissionDenied(f"Only the newsroom's admins can {to}.")
+    assert membership is not None
+    return membership
+
+
+def sees_all_claims(
+    membership: Membership | None, article: Article, assignment: Assignment | None
+) -> bool:
+    """Blind review. Editors see everyone's claims. Under blind review a reviewer sees
+    only their own until they submit their assignment; without it, everyone's."""
+    if membership is None:
+        return False
+    if not article.collection.blind_review:
+        return True
+    if assignment is not None:
+        # Anyone reviewing the article, an editor too, is blind until they submit:
+        # otherwise their claims would not be independent.
+        return assignment.status == AssignmentStatus.SUBMITTED
+    return is_editor(membership)
+
+
+def sees_published_claims(membership: Membership | None, assignment: Assignment | None) -> bool:
+    """The desk's published verdicts on an article: editors always; a reviewer once
+    their own assignment is submitted, so that they cannot steer a review in progress."""
+    if membership is None:
+        return False
+    if is_editor(membership):
+        return True
+    return assignment is None or assignment.status == AssignmentStatus.SUBMITTED

@@ -1,0 +1,38 @@
+"""Import jobs, and the re-anchoring of claims when an article gets a new version."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from annotations.importing.services import import_job_run
+from annotations.importing.versions import article_reanchor
+from annotations.jobs.claiming import job_claim, jobs_pending
+from annotations.jobs.reconcile import register
+from annotations.models import Article, ImportJob
+
+
+@shared_task(name="annotations.tasks.reanchor_version", acks_late=True)
+def reanchor_version(article_id: int) -> int:
+    """Moves the previous version's claims onto a new version of an article."""
+
+    article = Article.objects.select_related("previous_version").get(pk=article_id)
+    return len(article_reanchor(article))
+
+
+@shared_task(name="annotations.tasks.run_import_job", acks_late=True)
+def run_import_job(job_id: int) -> dict[str, Any]:
+    """Imports an upload job's files one by one, saving progress after each.
+
+    Safe to run again (a redelivered task): files already imported are
+    skipped by position, and re-importing identical content changes nothing.
+    A second copy of the task while the first runs does nothing.
+    """
+    if not job_claim(ImportJob, job_id):
+        return {"status": ImportJob.objects.get(pk=job_id).status}
+    job = ImportJob.objects.select_related("collection__organization").get(pk=job_id)
+    return import_job_run(job=job)
+
+
+register("imports", run_import_job, lambda before: jobs_pending(ImportJob, created_before=before))

@@ -1,0 +1,1 @@
+"""API keys: made with their secret shown once, stored hashed, scoped, revocable."""

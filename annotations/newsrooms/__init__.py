@@ -1,0 +1,1 @@
+"""Newsrooms, their members, roles and sessions, their taxonomies and collections."""

@@ -1,0 +1,105 @@
+"""Reads for adjudication: reviewers' claims matched into units, and a claim's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from annotations.agreement.matching import Span, match_spans
+from annotations.models import Article, ClaimAnnotation, VerifiedClaim
+from annotations.verification.similar import Suggestion, similar_claims_many
+
+# Fields a history leaves out: bookkeeping, not a change anyone made.
+HISTORY_QUIET = {"version", "updated_at"}
+
+
+def claim_history(
+    obj: VerifiedClaim | ClaimAnnotation, verdicts: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Every change, newest first: who, when, what, before and after (verdicts by name)."""
+
+    def shown(field: str, value: Any) -> Any:
+        return verdicts.get(value, value) if field == "verdict" else value
+
+    records = list(obj.history.select_related("history_user").order_by("-history_date"))
+    rows = []
+    for newer, older in zip(records, [*records[1:], None], strict=False):
+        changes = []
+        if older is not None:
+            delta = newer.diff_against(older)
+            changes = [
+                (c.field, shown(c.field, c.old), shown(c.field, c.new))
+                for c in delta.changes
+                if c.field not in HISTORY_QUIET
+            ]
+        rows.append({"record": newer, "changes": changes})
+    return rows
+
+
+@dataclass
+class AdjudicationUnit:
+    """Reviewers' claims on the same passage, side by side."""
+
+    index: int
+    start: int
+    end: int
+    claims: list[ClaimAnnotation]
+    verified: VerifiedClaim | None = None
+    sources: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # The newsroom's earlier verified claims worded like this one.
+    suggestions: list[Suggestion] = field(default_factory=list)
+    # What its form shows (adjudication_views._unit_form).
+    form: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """What the unit claims, in the words similar claims are looked up by."""
+        return self.verified.claim_reviewed if self.verified else self.claims[0].quote
+
+    @property
+    def status(self) -> str:
+        if len(self.claims) < 2:
+            return "single"
+        verdicts = {c.verdict_id for c in self.claims}
+        return "unanimous" if len(verdicts) == 1 and None not in verdicts else "disputed"
+
+
+def adjudication_units(article: Article, threshold: float | None = None) -> list[AdjudicationUnit]:
+    """Every reviewer's claims on an article, matched into units as the agreement engine does."""
+    claims = list(
+        ClaimAnnotation.objects.filter(article=article)
+        .select_related("verdict", "reviewer")
+        .prefetch_related("sources")
+        .order_by("start", "end", "id")
+    )
+    by_id = {c.pk: c for c in claims}
+    matching = match_spans(
+        [Span(c.pk, c.reviewer_id, c.start, c.end, c.verdict_id, c.rating) for c in claims],
+        threshold=threshold if threshold is not None else article.collection.iou_threshold,
+    )
+    units: list[AdjudicationUnit] = []
+    for unit in sorted(matching.units, key=lambda u: (u.start, u.end)):
+        members = [
+            by_id[span.id] for _, span in sorted(unit.spans.items(), key=lambda kv: str(kv[0]))
+        ]
+        members.sort(key=lambda c: c.reviewer.username)
+        units.append(AdjudicationUnit(len(units), unit.start, unit.end, members))
+    verified = list(article.verified_claims.all())
+    for item in units:
+        item.verified = next(
+            (v for v in verified if v.start < item.end and item.start < v.end), None
+        )
+        seen: set[str] = set()
+        for claim in item.claims:
+            for source in claim.sources.all():
+                if source.url not in seen:
+                    seen.add(source.url)
+                    item.sources.append((source.pk, source.url, source.title, source.stance))
+    found = similar_claims_many(
+        organization_id=article.organization_id,
+        texts=[u.text for u in units],
+        exclude_claims=[[u.verified.pk] if u.verified else [] for u in units],
+    )
+    for item, suggestions in zip(units, found, strict=True):
+        item.suggestions = suggestions
+    return units
