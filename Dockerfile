@@ -1,4 +1,4 @@
-# The workbench image: web (gunicorn) and worker (celery) run from it.
+# The workbench image: web (gunicorn), worker and beat (celery) run from it.
 FROM python:3.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -28,4 +28,5 @@ RUN pip install --no-cache-dir . \
 
 USER workbench
 EXPOSE 8000
-CMD ["gunicorn", "workbench.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+# Request lines up to 8,190 bytes (gunicorn allows 4,094): an API filter on a long article URL.
+CMD ["gunicorn", "workbench.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--limit-request-line", "8190", "--access-logfile", "-"]

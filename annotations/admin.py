@@ -9,16 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from annotations import models
 from annotations.agreement.runs import agreement_request
-from annotations.core.permissions import admin_organizations_for, editor_organizations_for
+from annotations.core.permissions import (
+    admin_organizations_for,
+    editor_organizations_for,
+    membership_change_refusal,
+    others_claims_hidden,
+)
 from annotations.keys.services import api_key_revoke
 
 # How to reach the organization from each model the admin lists or offers.
@@ -47,7 +56,16 @@ def scope(queryset: QuerySet[Any], request: HttpRequest) -> QuerySet[Any]:
     path = ORG_PATHS.get(queryset.model)
     if path is None:
         return queryset.none()
-    return queryset.filter(**{f"{path}__in": organizations})
+    queryset = queryset.filter(**{f"{path}__in": organizations})
+    # Blind review holds here as on every page: an editor reviewing an article
+    # sees no one else's claims on it until they submit.
+    if queryset.model is models.ClaimAnnotation:
+        return others_claims_hidden(request.user, queryset)
+    if queryset.model is models.Source:
+        return others_claims_hidden(
+            request.user, queryset, article_path="claim__article", reviewer_path="claim__reviewer"
+        )
+    return queryset
 
 
 class OrgScopedAdmin(admin.ModelAdmin[Any]):
@@ -76,7 +94,19 @@ class OrgScopedInline(admin.TabularInline[Any, Any]):
 
 
 class MembershipInline(OrgScopedInline):
+    """Memberships shown on their newsroom's page: to read. They are changed one at a
+    time on the Memberships page, where each change is checked (MembershipAdmin)."""
+
     model = models.Membership
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
 
 
 class VerdictLabelInline(OrgScopedInline):
@@ -93,17 +123,109 @@ class AssignmentInline(OrgScopedInline):
 
 @admin.register(models.Organization)
 class OrganizationAdmin(OrgScopedAdmin):
+    """Editors may look; a newsroom's admins change it; only operators (superusers) add
+    or delete newsrooms."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_change_permission(request, obj):
+            return False
+        if request.user.is_superuser or obj is None:
+            return True
+        return admin_organizations_for(request.user).filter(pk=obj.pk).exists()
+
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
 
+class MembershipForm(forms.ModelForm[models.Membership]):
+    """Refuses what core.permissions refuses: roles are never raised from below."""
+
+    actor: Any = None
+
+    class Meta:
+        model = models.Membership
+        fields = ["user", "organization", "role"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        organization, member = data.get("organization"), data.get("user")
+        if organization is not None and self.actor is not None:
+            refusal = membership_change_refusal(
+                self.actor,
+                organization_id=organization.pk,
+                member_id=member.pk if member is not None else None,
+                role=data.get("role"),
+            )
+            if refusal is None and self.instance.pk is not None:
+                # Changing a membership also takes it from where it was.
+                refusal = membership_change_refusal(
+                    self.actor,
+                    organization_id=self.instance.organization_id,
+                    member_id=self.instance.user_id,
+                )
+            if refusal is not None:
+                raise forms.ValidationError(refusal)
+        return data
+
+
 @admin.register(models.Membership)
 class MembershipAdmin(OrgScopedAdmin):
+    """Only a newsroom's admins change its memberships, never their own, never to a role
+    above their own (core.permissions.membership_change_refusal); editors may look."""
+
+    form = MembershipForm
     list_display = ["user", "organization", "role"]
     list_filter = ["role", ("organization", RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "organization__name"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def _may_change(self, request: HttpRequest, obj: models.Membership | None) -> bool:
+        if obj is None:
+            return bool(request.user.is_superuser) or admin_organizations_for(request.user).exists()
+        refusal = membership_change_refusal(
+            request.user, organization_id=obj.organization_id, member_id=obj.user_id
+        )
+        return refusal is None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and self._may_change(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_change(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField[Any] | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "organization" and field is not None and not request.user.is_superuser:
+            # A membership is made only in a newsroom the user administers.
+            field.queryset = admin_organizations_for(request.user)
+        return field
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # Checked once more as it is written, whatever the form let through.
+        refusal = membership_change_refusal(
+            request.user, organization_id=obj.organization_id, member_id=obj.user_id, role=obj.role
+        )
+        if refusal is not None:
+            raise PermissionDenied(refusal)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(models.Taxonomy)
@@ -275,3 +397,39 @@ class WebhookAdmin(WebhookAdminBase):
 class WebhookDeliveryAdmin(WebhookAdminBase):
     list_display = ["pk", "event", "webhook", "status", "attempts", "response_status", "created_at"]
     list_filter = ["status", "event"]
+
+
+class SuperuserOnly(admin.ModelAdmin[Any]):
+    """People and their permissions are the operators' (superusers'): a newsroom's
+    staff could otherwise make themselves superusers, staff of everything, or reset
+    the password of an admin of another newsroom. Newsrooms manage their members'
+    roles through Memberships."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)
+
+
+class OperatorsUserAdmin(SuperuserOnly, UserAdmin[User]):
+    pass
+
+
+class OperatorsGroupAdmin(SuperuserOnly, GroupAdmin):
+    pass
+
+
+for _model, _admin in ((User, OperatorsUserAdmin), (Group, OperatorsGroupAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin)

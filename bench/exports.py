@@ -20,7 +20,7 @@ VACUUM ANALYZEd, as autovacuum would leave them.
 
 Measured, in one run:
 
-1. `exports.WRITERS[format](selection, file, progress)` for jsonl, csv (a zip
+1. `exports.WRITERS[format](selection, file, progress)` for jsonl, csv-zip (a zip
    of claims.csv and sources.csv) and claimreview, with the public audience
    and the published status, the call the export job makes, for 10,000 claims
    (a Selection of the small collection) and for every claim (the newsroom,
@@ -98,6 +98,9 @@ from bench.agreement import (
 
 DATABASE = "workbench_bench_exports"
 FORMATS = ("jsonl", "csv", "claimreview")
+# The figure key "csv" measures the zip of claims.csv and sources.csv (the
+# export format "csv-zip"); the one-sheet "csv" is the same rows, flattened.
+EXPORT_FORMATS = {"jsonl": "jsonl", "csv": "csv-zip", "claimreview": "claimreview"}
 NAMES = {"jsonl": "JSONL", "csv": "CSV (zip)", "claimreview": "ClaimReview"}
 TARGETS = {
     "jsonl_per_s": 20_000,
@@ -502,7 +505,7 @@ def child_main(args: argparse.Namespace) -> int:
             status="published",
             audience="public",
         )
-        writer = writers.WRITERS[args.format]
+        writer = writers.WRITERS[EXPORT_FORMATS[args.format]]
         times: list[float] = []
         rows: list[int] = []
         pages: list[int] = []
@@ -760,7 +763,7 @@ def profile_writers(fx: Fixture, top: int) -> dict[str, str]:
         with tempfile.TemporaryFile() as file:
             profiler.enable()
             try:
-                writers.WRITERS[name](selection, file, enough)
+                writers.WRITERS[EXPORT_FORMATS[name]](selection, file, enough)
             except _Enough:
                 pass
             finally:

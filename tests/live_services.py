@@ -1,9 +1,9 @@
-"""Private Redis and PostgreSQL for the fault tests, to stop and restart at will.
+"""Private Redis, RabbitMQ and PostgreSQL for the fault tests, to stop and restart at will.
 
-The machine's own PostgreSQL (5432) and Redis (6379) serve CI and other
-people's tests at the same time: a test that takes a service away starts its
-own copy on a free port and never touches theirs. Also: a gunicorn web process
-to point at them.
+The machine's own PostgreSQL (5432), Redis (6379) and RabbitMQ (5672) serve CI
+and other people's tests at the same time: a test that takes a service away
+starts its own copy on a free port and never touches theirs. Also: a gunicorn
+web process to point at them.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -112,6 +113,120 @@ class PrivateRedis:
         """Gone at once, as when the process dies or the host goes away."""
         stop_process(self.process, kill=True)
         self.process = None
+
+
+# Debian's rabbitmq-server package: the real scripts, not /usr/sbin's wrappers
+# (which switch to the rabbitmq user and read /etc/rabbitmq).
+RABBITMQ_SCRIPTS = Path("/usr/lib/rabbitmq/bin")
+
+
+class PrivateRabbitMQ:
+    """A RabbitMQ node of its own: its own name, AMQP and distribution ports, data,
+    logs, configuration and Erlang cookie, all under a temporary directory.
+
+    It shares only the machine's epmd (the Erlang port mapper, started by the first
+    node on the machine), where it registers under its own name. Its data outlives
+    a restart, as a broker's volume does: durable queues and persistent messages
+    come back with it. guest/guest may connect from 127.0.0.1, as RabbitMQ allows.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        server = RABBITMQ_SCRIPTS / "rabbitmq-server"
+        self.binary = str(server) if server.exists() else None
+        self.directory = directory
+        self.port = free_port()
+        self.node = f"wbtest{self.port}@localhost"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / "rabbitmq.conf").write_text(
+            f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
+            # A message a worker holds (a task with a countdown) for longer than
+            # this closes its channel; as docker-compose.yml sets it.
+            "consumer_timeout = 7200000\n"
+        )
+        (directory / "rabbitmq-env.conf").write_text("")
+        (directory / "enabled_plugins").write_text("[].\n")
+        self.env = os.environ | {
+            # The Erlang cookie is created here on first start; the CLI tools read it too.
+            "HOME": str(directory),
+            "RABBITMQ_NODENAME": self.node,
+            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(free_port()),
+            "RABBITMQ_CONF_ENV_FILE": str(directory / "rabbitmq-env.conf"),
+            "RABBITMQ_CONFIG_FILE": str(directory / "rabbitmq.conf"),
+            "RABBITMQ_ADVANCED_CONFIG_FILE": str(directory / "advanced.config"),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(directory / "enabled_plugins"),
+            "RABBITMQ_MNESIA_BASE": str(directory / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(directory / "log"),
+            "RABBITMQ_PID_FILE": str(directory / "rabbitmq.pid"),
+            "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "ERL_FLAGS": "-kernel inet_dist_use_interface {127,0,0,1}",
+        }
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}//"
+
+    def answers(self) -> bool:
+        """Does it accept an AMQP connection (not merely a TCP one)?"""
+        from kombu import Connection
+
+        try:
+            with Connection(self.url, connect_timeout=1) as conn:
+                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+        except Exception:
+            return False
+        return True
+
+    def start(self) -> None:
+        assert self.binary is not None
+        self.starts += 1
+        with (self.directory / f"server-{self.starts}.log").open("w") as log:
+            self.process = subprocess.Popen(
+                [self.binary],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own process group: the script, the Erlang VM and its helpers.
+                start_new_session=True,
+            )
+
+        def booted() -> bool:
+            if self.process is None or self.process.poll() is not None:
+                raise AssertionError(f"rabbitmq-server exited: see {self.directory}/log")
+            return self.answers()
+
+        wait_until(booted, 60, f"RabbitMQ node {self.node}", every=0.2)
+
+    def stop(self, *, kill: bool = False) -> None:
+        """A clean shutdown (SIGTERM, as `docker compose restart` does), or gone at once."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        if not kill:
+            # The script returns once the VM has stopped; its helpers go with it.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+    def ctl(self, *args: str) -> str:
+        """`rabbitmqctl ARGS` against this node; what it printed."""
+        done = subprocess.run(
+            [str(RABBITMQ_SCRIPTS / "rabbitmqctl"), "-n", self.node, *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"rabbitmqctl {args[0]} failed:\n{done.stderr[-2000:]}"
+        return done.stdout
 
 
 def postgres_binaries() -> Path | None:

@@ -14,12 +14,15 @@ import sys
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
+from django.utils.html import escape
 from django.views import defaults
+
+from annotations.core.inputs import MAX_SOURCES
 
 logger = logging.getLogger(__name__)
 
@@ -74,8 +77,35 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return defaults.server_error(request)
 
 
+def too_many_fields(request: HttpRequest) -> HttpResponse:
+    """A form that sent more fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: nothing is read.
+
+    From htmx, the message goes into the form's alert (`.form-alert` in the
+    element the request targets), and the form stays as it was typed; from a
+    plain form, a page saying so (going back keeps what was typed).
+    """
+    detail = (
+        f"This form sent more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,} fields, more "
+        f"than any form here needs (a claim has at most {MAX_SOURCES} sources), so nothing "
+        "was saved. Remove the extra rows and save again."
+    )
+    target = request.headers.get("HX-Target")
+    if request.headers.get("HX-Request") and target:
+        response = HttpResponse(escape(detail), status=422)
+        response["HX-Retarget"] = f"#{target} .form-alert"
+        response["HX-Reswap"] = "innerHTML"
+        return response
+    if request.path.startswith("/api/"):
+        body = {"status": 400, "code": "too_many_fields", "detail": detail}
+        return JsonResponse(body, status=400)
+    return plain_error(400, "Too many fields", detail, "Go back: what you typed is still there.")
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """handler400: a form body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 that says so."""
+    """handler400: a form body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 that says so, and
+    one with too many fields a message in the form."""
+    if isinstance(exception, TooManyFieldsSent):
+        return too_many_fields(request)
     if not isinstance(exception, RequestDataTooBig):
         return defaults.bad_request(request, exception)
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -7,6 +7,12 @@ work waits) or "error" (the database or the broker is unreachable). An error
 answers 503; ok and degraded answer 200, so a proxy keeps sending requests to a
 web process that can serve them. Without a broker (the embedded default) tasks
 run in-process: `mode`, `broker` and `worker` say "in-process".
+
+A part that is down reads "error: <what went wrong>": the cause under the
+library's wrapper (kombu calls everything OperationalError), so that an operator
+can tell a broker that is down or restarting (ConnectionRefusedError) from one
+that does not answer (TimeoutError), wrong credentials (AccessRefused) or a
+wrong host name (gaierror). The same words for RabbitMQ (amqp://) and Redis.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 IN_PROCESS = "in-process"
 # Pages ask whether the broker is up at most this often per process, so the
@@ -29,9 +36,28 @@ BROKER_CHECK_SECONDS = 5.0
 _broker_checked: tuple[float, str, bool] | None = None
 
 
+def _cause(exc: BaseException) -> BaseException:
+    """What actually went wrong under kombu's and redis-py's wrappers."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    # A socket's own error says it best (refused, reset, timed out, unknown host);
+    # else the first that is not kombu's catch-all OperationalError. Errors further
+    # down the chain can be unrelated leftovers (an empty pool's IndexError).
+    for candidate in chain:
+        if isinstance(candidate, OSError):
+            return candidate
+    for candidate in chain:
+        if not isinstance(candidate, KombuOperationalError):
+            return candidate
+    return exc
+
+
 def _failure(exc: BaseException) -> str:
     # Any failure means "down"; its class says why, without leaking addresses.
-    return f"error: {exc.__class__.__name__}"
+    return f"error: {_cause(exc).__class__.__name__}"
 
 
 def database_status() -> str:

@@ -28,6 +28,7 @@ from annotations.agreement.contributions import (
     reviewer_names,
     summarize,
 )
+from annotations.core.permissions import blind_articles
 from annotations.jobs.enqueue import enqueue
 from annotations.models import (
     AgreementReport,
@@ -427,3 +428,20 @@ def _agreement_mark_new(article_id: int, now: datetime) -> None:
         unique_fields=["article", "match_mode", "iou_threshold"],
         update_fields=["requested_at"],
     )
+
+
+def results_for(user: Any, results: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A report's figures as this user may see them: without the per-article rows of
+    articles they are reviewing blind (core.permissions), and saying how many are left
+    out. The collection's sums still count those articles' claims.
+    """
+    if not results:
+        return results
+    hidden = set(blind_articles(user).values_list("article_id", flat=True))
+    if not hidden:
+        return results
+    shown = [row for row in results.get("articles", []) if row["id"] not in hidden]
+    return results | {
+        "articles": shown,
+        "articles_hidden": len(results.get("articles", [])) - len(shown),
+    }

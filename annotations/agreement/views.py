@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotations.agreement.charts import figures_charts
 from annotations.agreement.forms import RunForm
-from annotations.agreement.runs import RunUnderWay, report_start, run_state
+from annotations.agreement.runs import RunUnderWay, report_start, results_for, run_state
 from annotations.core.http import HtmxHttpRequest
 from annotations.core.permissions import of_editors
 from annotations.jobs.enqueue import enqueue
@@ -24,22 +24,23 @@ def _editor_collection(request: HtmxHttpRequest, pk: int) -> Collection:
     return get_object_or_404(of_editors(request.user, Collection.objects.all()), pk=pk)
 
 
-def _agreement_page(collection: Collection) -> dict[str, Any]:
+def _agreement_page(request: HtmxHttpRequest, collection: Collection) -> dict[str, Any]:
     report, running = run_state(collection)
+    results = results_for(request.user, report.results) if report else None
     context: dict[str, Any] = {
         "collection": collection,
         "report": report,
         "running": running,
-        "results": report.results if report else None,
+        "results": results,
     }
-    if report and report.results:
+    if report and results:
         history = list(
             AgreementReport.objects.filter(collection=collection, status=JobStatus.DONE)
             .order_by("-finished_at")
             .values_list("finished_at", "results__verdict__alpha")[:200]
         )[::-1]
-        context |= figures_charts(report.results, history)
-        context["top_articles"] = report.results["articles"][:50]
+        context |= figures_charts(results, history)
+        context["top_articles"] = results["articles"][:50]
     return context
 
 
@@ -47,7 +48,9 @@ def _agreement_page(collection: Collection) -> dict[str, Any]:
 @login_required
 def agreement_dashboard(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     collection = _editor_collection(request, pk)
-    return render(request, "annotations/agreement/agreement.html", _agreement_page(collection))
+    return render(
+        request, "annotations/agreement/agreement.html", _agreement_page(request, collection)
+    )
 
 
 @require_GET

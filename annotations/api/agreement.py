@@ -56,7 +56,9 @@ class AgreementView(GenericAPIView):
                 "collection": collection.slug,
                 "running": AgreementRunSerializer(running).data if running else None,
                 "report": AgreementRunSerializer(report).data if report else None,
-                "results": report.results if report else None,
+                "results": runs.results_for(member_user(request), report.results)
+                if report
+                else None,
             }
         )
 

@@ -77,7 +77,7 @@ class ArticleList(GenericAPIView):
     serializer_class = ArticleSummarySerializer
 
     def get_queryset(self) -> QuerySet[Article]:
-        filters = ArticleFilterSerializer(data=self.request.query_params)
+        filters = ArticleFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         articles = newsroom_articles(self.request).defer("text", "html")
         if collection := filters.validated_data.get("collection"):

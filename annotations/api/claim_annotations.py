@@ -90,7 +90,7 @@ class AnnotationList(GenericAPIView):
         responses={200: AnnotationListSerializer},
     )
     def get(self, request: Request) -> Response:
-        filters = AnnotationFilterSerializer(data=request.query_params)
+        filters = AnnotationFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         article = newsroom_article(request, filters.validated_data["article"])
         if article is None:

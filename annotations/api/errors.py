@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from annotations.api.renderers import JSONRenderer
+from annotations.api.schema import add_components
 
 # Every operation may answer these; the schema says so (postprocess_errors).
 COMMON_ERRORS = {
@@ -28,8 +29,31 @@ COMMON_ERRORS = {
     "401": "No credentials, or an unknown, revoked or expired API key.",
     "403": "The key lacks the scope, or the member's role does not allow it.",
     "404": "Not found in your newsroom.",
-    "413": "The request body is too large.",
+    "406": "None of the media types the request accepts (`Accept`) is one this operation "
+    "answers with.",
     "429": "Too many requests: wait `Retry-After` seconds.",
+    "503": "The database is unavailable (restarting, say): try again in a moment.",
+}
+# Only operations that read a body answer these.
+BODY_ERRORS = {
+    "413": "The request body is too large.",
+    "415": "The body is not JSON (`Content-Type: application/json`).",
+}
+# Not the API's answer but the web server's, before the request reaches it:
+# gunicorn refuses a request line (method, address and query) over 4,094
+# bytes, its `limit_request_line`, with an HTML page. A long filter (an
+# `article_url` of many escaped characters) can get there.
+URI_TOO_LONG = {
+    "description": "The address with its query is longer than the web server accepts "
+    "(gunicorn: a request line of 4,094 bytes). Its page, not the API's error document.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before the next request.",
+        "schema": {"type": "integer", "minimum": 1},
+        "required": True,
+    }
 }
 
 
@@ -138,7 +162,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def postprocess_errors(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
-    """Adds the common error responses to every operation of the schema."""
+    """Adds the common error responses to every operation of the schema, and the
+    components the views name without a serializer (annotations/api/schema.py)."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(
         "Error",
@@ -156,14 +181,16 @@ def postprocess_errors(result: dict[str, Any], generator: Any, **kwargs: Any) ->
             "required": ["status", "code", "detail"],
         },
     )
+    add_components(result)
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path in result.get("paths", {}).values():
         for method, operation in path.items():
             responses = operation.setdefault("responses", {})
-            for code, description in COMMON_ERRORS.items():
-                if code == "413" and method not in ("post", "put", "patch"):
-                    continue
+            errors = COMMON_ERRORS | (BODY_ERRORS if "requestBody" in operation else {})
+            for code, description in errors.items():
                 responses.setdefault(code, {"description": description, "content": error})
+            responses["429"].setdefault("headers", RETRY_AFTER)
+            responses.setdefault("414", URI_TOO_LONG)
             if method in ("put", "patch", "delete"):
                 responses.setdefault(
                     "409",

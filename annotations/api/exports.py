@@ -11,7 +11,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
@@ -23,18 +23,32 @@ from annotations.api.articles import member_user
 from annotations.api.auth import request_organization
 from annotations.api.pagination import NewestFirstPagination
 from annotations.api.renderers import JSONRenderer
+from annotations.api.schema import CLAIM_REVIEW_REF
 from annotations.api.serializers import ExportCreateSerializer, ExportJobSerializer
 from annotations.core.permissions import require_editor
 from annotations.exports import services
 from annotations.exports.selection import FILTERS, Selection
 from annotations.exports.views import CONTENT_TYPES, export_file_response
 from annotations.models import (
+    ExportFormat,
     ExportJob,
     Organization,
     Scope,
 )
 
-# What each format's file is; the API says so rather than guess from the file's name.
+
+def file_schema(media_type: str) -> dict[str, Any]:
+    """The schema of an export file's body, by its media type.
+
+    Files are bytes (`format: binary`), except the ClaimReview export: its
+    media type is JSON's (`application/ld+json`), and OpenAPI describes a JSON
+    body as the document it holds, so it is typed as that document, a list of
+    ClaimReview. Typed as a binary string, the schema would say the body is one
+    JSON string, which it is not.
+    """
+    if media_type == CONTENT_TYPES[ExportFormat.CLAIMREVIEW]:
+        return {"type": "array", "items": CLAIM_REVIEW_REF}
+    return {"type": "string", "format": "binary"}
 
 
 def editor_newsroom(request: Request) -> Organization:
@@ -133,10 +147,26 @@ class ExportDownload(GenericAPIView):
 
     @extend_schema(
         summary="Download an export's file",
-        description="404 while the job is not done, when it failed, and once it expired.",
+        description=(
+            "The file, as an attachment, in its format's media type. 404 while the job is "
+            "not done, when it failed, and once it expired. When exports are kept in a "
+            "bucket, a redirect (302) to a signed link to the file, valid for a minute."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[302],
+                description="The signed link to the file in the bucket.",
+            )
+        ],
         responses={
-            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
-            for media_type in sorted(set(CONTENT_TYPES.values()))
+            **{
+                (200, media_type): OpenApiResponse(file_schema(media_type), description="The file.")
+                for media_type in sorted(set(CONTENT_TYPES.values()))
+            },
+            302: OpenApiResponse(description="The file is in a bucket: fetch it from `Location`."),
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:

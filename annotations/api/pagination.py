@@ -5,13 +5,16 @@ in the order they last changed, so following `next` to the end, and later
 starting again from the last cursor (or `updated_since`), sees every change
 exactly once: a claim changed meanwhile moves past the cursor and comes again
 with its new content; an unchanged claim never comes twice.
+
+The cursor is written `<microseconds since 1970>.<id>`, which the schema can
+describe exactly (a pattern): every cursor the schema allows is one the API
+takes, and anything else answers 400 naming `cursor`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
@@ -22,51 +25,78 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+MAX_PAGE_SIZE = 100
+
+
+def page_size_of(request: Request, *, name: str, default: int) -> int:
+    """The page size asked for: a whole number from 1 to MAX_PAGE_SIZE, or 400 naming it.
+
+    Anything else (`null`, `0`, `ten`, an empty value) is refused rather than
+    quietly replaced by the default, as DRF's paginators do.
+    """
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ValidationError({name: [f"A whole number from 1 to {MAX_PAGE_SIZE}."]})
+    return int(raw)
+
+
+def page_size_parameter(name: str, default: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"Rows per page, 1 to {MAX_PAGE_SIZE} (default {default}).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    }
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Up to 18 digits each: the id stays within a bigint; a time past year 9999
+# (the most datetime holds) is past every claim, so its page is empty.
+CURSOR = re.compile(r"^([0-9]{1,18})\.([0-9]{1,18})$")
+LATEST = datetime.max.replace(tzinfo=UTC)
+
 
 class SyncCursorPagination(BasePagination):
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
     page_size = 50
-    max_page_size = 100
+    max_page_size = MAX_PAGE_SIZE
 
     def __init__(self) -> None:
         self.next_cursor: str | None = None
         self.request: Request | None = None
 
     def page_size_for(self, request: Request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
-            )
-        return int(raw)
+        return page_size_of(request, name=self.page_size_query_param, default=self.page_size)
 
     @staticmethod
     def encode(updated_at: datetime | str, pk: int) -> str:
-        stamp = updated_at if isinstance(updated_at, str) else updated_at.isoformat()
-        raw = f"{stamp}|{pk}".encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        stamp = parse_datetime(updated_at) if isinstance(updated_at, str) else updated_at
+        assert stamp is not None, updated_at
+        if stamp.tzinfo is None:
+            # The database's time without its zone is UTC (USE_TZ).
+            stamp = stamp.replace(tzinfo=UTC)
+        return f"{(stamp - EPOCH) // timedelta(microseconds=1)}.{pk}"
 
     def decode(self, cursor: str) -> tuple[datetime, int]:
+        found = CURSOR.match(cursor)
+        if found is None:
+            raise ValidationError({self.cursor_query_param: ["Not a cursor this API gave out."]})
+        micros, pk = (int(part) for part in found.groups())
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            stamp, _, pk = raw.partition("|")
-            updated_at = parse_datetime(stamp)
-            if updated_at is None or not pk.isdigit():
-                raise ValueError(raw)
-        except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-            raise ValidationError(
-                {self.cursor_query_param: ["Not a cursor this API gave out."]}
-            ) from error
-        return updated_at, int(pk)
+            updated_at = EPOCH + timedelta(microseconds=micros)
+        except OverflowError:
+            updated_at = LATEST
+        return updated_at, pk
 
     def position(self, request: Request) -> tuple[datetime, int] | None:
         """Where the page starts: the decoded cursor, or None for the first page."""
         self.request = request
         cursor = request.query_params.get(self.cursor_query_param)
-        return self.decode(cursor) if cursor else None
+        return None if cursor is None else self.decode(cursor)
 
     def get_next_link(self) -> str | None:
         if self.next_cursor is None or self.request is None:
@@ -98,16 +128,9 @@ class SyncCursorPagination(BasePagination):
                 "in": "query",
                 "required": False,
                 "description": "The `next` link's cursor: where the page starts.",
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": CURSOR.pattern},
             },
-            {
-                "name": self.page_size_query_param,
-                "in": "query",
-                "required": False,
-                "description": f"Rows per page, 1 to {self.max_page_size} "
-                f"(default {self.page_size}).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
-            },
+            page_size_parameter(self.page_size_query_param, self.page_size),
         ]
 
 
@@ -117,4 +140,11 @@ class NewestFirstPagination(CursorPagination):
     ordering = "-id"
     page_size = 50
     page_size_query_param = "page_size"
-    max_page_size = 100
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Request) -> int:
+        return page_size_of(request, name=self.page_size_query_param, default=self.page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        cursor, _ = super().get_schema_operation_parameters(view)
+        return [cursor, page_size_parameter(self.page_size_query_param, self.page_size)]

@@ -48,6 +48,18 @@ class ClaimReviewRenderer(JSONRenderer):
 class ContentNegotiation(DefaultContentNegotiation):
     """An unknown `?format=` is a bad parameter (400 naming it), not a missing page (404)."""
 
+    def select_renderer(
+        self, request: Any, renderers: Any, format_suffix: str | None = None
+    ) -> tuple[renderers.BaseRenderer, str]:
+        name = self.settings.URL_FORMAT_OVERRIDE
+        if name and request.query_params.get(name, None) == "":
+            # DRF would read an empty `?format=` as no format at all.
+            raise exceptions.ValidationError({name: ["Give a format, or leave the parameter out."]})
+        chosen: tuple[renderers.BaseRenderer, str] = super().select_renderer(
+            request, renderers, format_suffix
+        )
+        return chosen
+
     def filter_renderers(
         self, renderers: Iterable[renderers.BaseRenderer], format: str
     ) -> list[renderers.BaseRenderer]:

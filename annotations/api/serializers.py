@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from annotations.api.schema import MAX_RATING, RatingField, http_url
+from annotations.core.inputs import MAX_SOURCES, SOURCE_FIELD_LIMITS
 from annotations.models import (
     AgreementReport,
     Article,
@@ -32,6 +35,60 @@ from annotations.models import (
 PUBLIC_STATUSES = [VerifiedStatus.PUBLISHED, VerifiedStatus.CORRECTED, VerifiedStatus.RETRACTED]
 ANNOTATION_STATUSES = ["to_check", "checked"]
 IMPORT_STATUSES = ["created", "new version", "unchanged"]
+# Collections' and verdicts' slugs are at most this long (the models' SlugFields).
+SLUG_MAX_LENGTH = 60
+# The stored fields' ranges: ids are bigints; offsets and versions PostgreSQL
+# integers (ratings: schema.MAX_RATING). A JSON number past them is refused with 400.
+MAX_ID = 2**63 - 1
+MAX_INTEGER = 2**31 - 1
+
+
+def slug(**kwargs: Any) -> serializers.SlugField:
+    return serializers.SlugField(max_length=SLUG_MAX_LENGTH, **kwargs)
+
+
+def _json_type(field: serializers.Field) -> tuple[str, tuple[type, ...]] | None:
+    """The JSON type a body's value must have for this field, and the Python types of it."""
+    if isinstance(field, serializers.BooleanField):
+        return "true or false", (bool,)
+    if isinstance(field, serializers.IntegerField):
+        return "a whole number", (int,)
+    if isinstance(field, serializers.FloatField):
+        return "a number", (int, float)
+    texts = serializers.CharField | serializers.ChoiceField | serializers.DateField
+    if isinstance(field, texts | serializers.DateTimeField):
+        return "a string", (str,)
+    return None
+
+
+JSON_NAMES = {bool: "true or false", int: "a number", float: "a number", str: "a string"}
+
+
+class JsonBody(serializers.Serializer):
+    """A JSON body, taken as the schema types it: a string where a string goes.
+
+    DRF turns what it can into what a field wants: `0` into the text "0",
+    "12" into the number 12, 1 or "yes" into true. The schema says which type
+    each value has, and a client sending another has a bug it should hear
+    about: a value of the wrong JSON type answers 400 naming the field.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors: dict[str, list[str]] = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                expected = _json_type(field)
+                if name not in data or value is None or field.read_only or expected is None:
+                    continue
+                kind, types = expected
+                # True and false are ints to Python, never to JSON.
+                if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+                    given = JSON_NAMES.get(type(value), "an array or an object")
+                    errors[name] = [f"Give {kind}, not {given}."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
 
 class SourceSerializer(serializers.Serializer):
@@ -82,10 +139,12 @@ class VerifiedClaimSerializer(serializers.Serializer):
 
 
 class ClaimFilterSerializer(serializers.Serializer):
-    """The claims list's filters; a bad value answers 400 naming the parameter."""
+    """The claims list's filters; a bad value (an empty one too) answers 400 naming the
+    parameter. Validate `request.query_params.dict()`: given the QueryDict itself, DRF
+    reads an empty value as a missing one, and would ignore the filter."""
 
-    verdict = serializers.SlugField(required=False, help_text="A verdict's slug.")
-    collection = serializers.SlugField(required=False, help_text="A collection's slug.")
+    verdict = slug(required=False, help_text="A verdict's slug.")
+    collection = slug(required=False, help_text="A collection's slug.")
     status = serializers.ChoiceField(
         required=False,
         choices=PUBLIC_STATUSES,
@@ -96,17 +155,16 @@ class ClaimFilterSerializer(serializers.Serializer):
     published_since = serializers.DateTimeField(
         required=False, help_text="Only claims published at or after this time (ISO 8601)."
     )
-    article_url = serializers.URLField(
-        required=False, max_length=2000, help_text="Only claims in the article at this URL."
+    article_url = http_url(
+        required=False,
+        max_length=2000,
+        help_text="Only claims in the article at this URL (as the article's `url` gives it).",
     )
     q = serializers.CharField(
         required=False,
         max_length=200,
         help_text="Words of the claim as reviewed, its summary or its quote.",
     )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in attrs.items() if value not in ("", None)}
 
 
 # Members: articles ---------------------------------------------------------------------
@@ -157,14 +215,15 @@ class ArticleSerializer(ArticleSummarySerializer):
 
 
 class ArticleFilterSerializer(serializers.Serializer):
-    collection = serializers.SlugField(required=False, help_text="A collection's slug.")
+    collection = slug(required=False, help_text="A collection's slug.")
 
 
-class ArticleImportSerializer(serializers.Serializer):
+class ArticleImportSerializer(JsonBody):
     """One article to import. The import service checks the values, as for a file or a paste."""
 
-    collection = serializers.SlugField(help_text="The slug of a collection of your newsroom.")
-    title = serializers.CharField(max_length=1000)
+    collection = slug(help_text="The slug of a collection of your newsroom.")
+    # The limits are the stored fields' (models.Article).
+    title = serializers.CharField(max_length=500)
     text = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -178,13 +237,13 @@ class ArticleImportSerializer(serializers.Serializer):
         help_text="The article's HTML: sanitized and kept for display; without `text`, "
         "the text is extracted from it.",
     )
-    url = serializers.CharField(
-        required=False, allow_blank=True, help_text="The article's http(s) address."
-    )
-    publisher = serializers.CharField(required=False, allow_blank=True)
-    author = serializers.CharField(required=False, allow_blank=True)
+    url = http_url(required=False, allow_blank=True, help_text="The article's http(s) address.")
+    publisher = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    author = serializers.CharField(required=False, allow_blank=True, max_length=200)
     published_at = serializers.DateTimeField(required=False, allow_null=True)
-    language = serializers.CharField(required=False, allow_blank=True, help_text="e.g. `en`.")
+    language = serializers.CharField(
+        required=False, allow_blank=True, max_length=16, help_text="e.g. `en`."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not (attrs.get("text") or "").strip() and not (attrs.get("html") or "").strip():
@@ -203,15 +262,22 @@ class ArticleImportResultSerializer(serializers.Serializer):
 # Members: claim annotations ------------------------------------------------------------
 
 
-class ClaimSourceSerializer(serializers.Serializer):
-    """A reviewer's source. The claim services check the addresses (http or https only)."""
+class ClaimSourceSerializer(JsonBody):
+    """A reviewer's source. The claim services check the addresses (http or https only)
+    and store them normalized; the limits are the stored fields' (models.Source)."""
 
-    url = serializers.CharField()
-    title = serializers.CharField(required=False, allow_blank=True, default="")
-    publisher = serializers.CharField(required=False, allow_blank=True, default="")
-    quote = serializers.CharField(required=False, allow_blank=True, default="")
+    url = http_url()
+    title = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SOURCE_FIELD_LIMITS["title"]
+    )
+    publisher = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SOURCE_FIELD_LIMITS["publisher"]
+    )
+    quote = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SOURCE_FIELD_LIMITS["quote"]
+    )
     stance = serializers.ChoiceField(choices=Stance.choices, default=Stance.CONTEXT)
-    archived_url = serializers.CharField(required=False, allow_blank=True, default="")
+    archived_url = http_url(required=False, allow_blank=True, default="")
     confidential = serializers.BooleanField(
         required=False, default=False, help_text="Never shown outside the newsroom."
     )
@@ -271,38 +337,61 @@ class AnnotationFilterSerializer(serializers.Serializer):
     article = serializers.IntegerField(min_value=1, help_text="The article version's id.")
 
 
-class AnnotationCreateSerializer(serializers.Serializer):
-    article = serializers.IntegerField(min_value=1)
-    start = serializers.IntegerField(help_text="Offset into the article's `text` (code points).")
-    end = serializers.IntegerField(help_text="Exclusive end offset.")
+class AnnotationCreateSerializer(JsonBody):
+    article = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    start = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_INTEGER,
+        help_text="Offset into the article's `text` (code points).",
+    )
+    end = serializers.IntegerField(
+        min_value=0, max_value=MAX_INTEGER, help_text="Exclusive end offset."
+    )
     quote = serializers.CharField(trim_whitespace=False, help_text="Exactly text[start:end].")
-    verdict = serializers.CharField(
+    verdict = slug(
         required=False,
         allow_null=True,
+        allow_blank=True,
         default=None,
-        help_text="A verdict slug of the collection's taxonomy; null or absent: to check.",
+        help_text="A verdict slug of the collection's taxonomy; null, empty or absent: to check.",
     )
-    rating = serializers.IntegerField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
-    sources = ClaimSourceSerializer(many=True, required=False, default=list)
+    rating = RatingField(required=False, allow_null=True, default=None, max_value=MAX_RATING)
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=settings.WORKBENCH_MAX_NOTE_CHARS
+    )
+    # DRF's lists take max_length (a 400 over it); its type stubs do not know.
+    sources = ClaimSourceSerializer(  # type: ignore[call-arg]
+        many=True, required=False, default=list, max_length=MAX_SOURCES
+    )
 
 
-class AnnotationUpdateSerializer(serializers.Serializer):
+class AnnotationUpdateSerializer(JsonBody):
     """What a PATCH changes; what it leaves out stays as it is."""
 
     version = serializers.IntegerField(
-        help_text="The version you read: a claim changed since answers 409."
+        min_value=0,
+        max_value=MAX_INTEGER,
+        help_text="The version you read: a claim changed since answers 409.",
     )
-    verdict = serializers.CharField(required=False, allow_null=True)
-    rating = serializers.IntegerField(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True)
-    sources = ClaimSourceSerializer(many=True, required=False)
+    verdict = slug(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="A verdict slug of the collection's taxonomy; null or empty: to check.",
+    )
+    rating = RatingField(required=False, allow_null=True, max_value=MAX_RATING)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=settings.WORKBENCH_MAX_NOTE_CHARS
+    )
+    sources = ClaimSourceSerializer(  # type: ignore[call-arg]
+        many=True, required=False, max_length=MAX_SOURCES
+    )
 
 
 # Members: agreement --------------------------------------------------------------------
 
 
-class AgreementStartSerializer(serializers.Serializer):
+class AgreementStartSerializer(JsonBody):
     match = serializers.ChoiceField(choices=MatchMode.choices, default=MatchMode.OVERLAP)
     iou = serializers.FloatField(
         required=False,
@@ -351,15 +440,15 @@ class AgreementSerializer(serializers.Serializer):
 # Members: exports ----------------------------------------------------------------------
 
 
-class ExportCreateSerializer(serializers.Serializer):
+class ExportCreateSerializer(JsonBody):
     format = serializers.ChoiceField(choices=ExportFormat.choices)
-    collection = serializers.SlugField(
+    collection = slug(
         required=False, allow_null=True, default=None, help_text="Absent: every collection."
     )
     status = serializers.ChoiceField(
         choices=ExportStatusFilter.choices, default=ExportStatusFilter.PUBLISHED
     )
-    verdict = serializers.SlugField(
+    verdict = slug(
         required=False,
         allow_null=True,
         default=None,

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
+import ada_url
 from django.core.exceptions import ValidationError
 
 from annotations.models import ClaimAnnotation, Source, Stance, VerifiedClaim, VerifiedSource
@@ -71,13 +71,39 @@ def unstorable(value: str) -> bool:
     return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
 
 
+def web_address(value: str) -> str | None:
+    """An http(s) URL as browsers read it (the WHATWG URL standard), or None.
+
+    Normalized, so that what is stored and handed to partners is one valid
+    URI: the scheme and host in lowercase, an internationalised host in
+    punycode, and characters a URI may not hold (spaces, `"`, `<`, `>`, …)
+    percent-encoded. None for anything that is not an http(s) address with
+    a host: `javascript:`, `data:`, an unparseable string.
+    """
+    try:
+        url = ada_url.URL(value.strip())
+    except ValueError:
+        return None
+    if url.protocol not in {"http:", "https:"} or not url.hostname:
+        return None
+    return str(url.href)
+
+
 def is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+    return web_address(value) is not None
 
 
 MAX_SOURCES = 20
-MAX_SOURCE_FIELD = 2000
+# What a source's fields hold (the columns of Source and VerifiedSource); the
+# quote is a text column, kept to a passage.
+SOURCE_FIELD_LIMITS = {
+    "url": 2000,
+    "title": 500,
+    "publisher": 200,
+    "quote": 2000,
+    "archived_url": 2000,
+}
+MAX_URL = 2000
 
 
 def describe_error(error: ValidationError | ParseError) -> str:
@@ -96,17 +122,31 @@ def validate_sources(sources: Sequence[SourceInput], errors: dict[str, str]) -> 
         return
     for i, source in enumerate(sources):
         where = f"sources[{i}]"
-        if not is_http_url(source.url):
+        # The addresses are stored as normalized (web_address): the same URL
+        # however it was typed, and a valid URI for partners.
+        url = web_address(source.url)
+        if url is None:
             errors[f"{where}.url"] = f"{source.url!r} is not an http(s) address."
-        if source.archived_url and not is_http_url(source.archived_url):
-            errors[f"{where}.archived_url"] = f"{source.archived_url!r} is not an http(s) address."
-        if source.stance not in Stance.values:
+        else:
+            source.url = url
+        if source.archived_url:
+            archived = web_address(source.archived_url)
+            if archived is None:
+                errors[f"{where}.archived_url"] = (
+                    f"{source.archived_url!r} is not an http(s) address."
+                )
+            else:
+                source.archived_url = archived
+        if not source.stance:
+            errors[f"{where}.stance"] = "Choose whether it supports, refutes or gives context."
+        elif source.stance not in Stance.values:
             errors[f"{where}.stance"] = (
                 f"{source.stance!r} is not a stance; use {', '.join(Stance.values)}."
             )
-        for name in ("url", "title", "publisher", "quote", "archived_url"):
-            if len(getattr(source, name)) > MAX_SOURCE_FIELD:
-                errors[f"{where}.{name}"] = f"Longer than {MAX_SOURCE_FIELD} characters."
+        # After normalizing: an address can grow (percent-encoding, punycode).
+        for name, limit in SOURCE_FIELD_LIMITS.items():
+            if len(getattr(source, name)) > limit:
+                errors[f"{where}.{name}"] = f"Longer than {limit:,} characters."
             elif unstorable(getattr(source, name)):
                 errors[f"{where}.{name}"] = "Contains a NUL or an unpaired surrogate character."
 

@@ -9,9 +9,11 @@ simply not found (a 404), never refused with its data in view.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from annotations.models import Article, Assignment, AssignmentStatus, Membership, Organization, Role
 
@@ -105,6 +107,36 @@ def require_admin(user: User, organization_id: int, *, to: str = "do this") -> M
     return membership
 
 
+# Roles rank: a role is granted only by someone whose own role is at least as high.
+ROLE_RANK: dict[str, int] = {Role.REVIEWER: 0, Role.EDITOR: 1, Role.ADMIN: 2}
+
+
+def membership_change_refusal(
+    actor: AnyUser, *, organization_id: int, member_id: int | None, role: str | None = None
+) -> str | None:
+    """Why `actor` may not add, change or remove this membership (None: they may).
+
+    Only a newsroom's admins manage its memberships; nobody changes their own
+    (another admin does); nobody grants a role above their own. Superusers are
+    the operators who set newsrooms up: they may. The Django admin asks here;
+    no page or API endpoint changes memberships, and the commands are run by
+    operators.
+    """
+    if not isinstance(actor, User):
+        return "Log in first."
+    if actor.is_superuser:
+        return None
+    mine = membership_for(actor, organization_id)
+    if not is_admin(mine):
+        return "Only the newsroom's admins change its memberships."
+    assert mine is not None
+    if member_id == actor.pk:
+        return "Nobody changes their own membership: ask another admin of the newsroom."
+    if role is not None and ROLE_RANK.get(role, len(ROLE_RANK)) > ROLE_RANK[mine.role]:
+        return "Nobody grants a role above their own."
+    return None
+
+
 def sees_all_claims(
     membership: Membership | None, article: Article, assignment: Assignment | None
 ) -> bool:
@@ -121,11 +153,72 @@ def sees_all_claims(
     return is_editor(membership)
 
 
-def sees_published_claims(membership: Membership | None, assignment: Assignment | None) -> bool:
-    """The desk's published verdicts on an article: editors always; a reviewer once
-    their own assignment is submitted, so that they cannot steer a review in progress."""
+def sees_published_claims(
+    membership: Membership | None, article: Article, assignment: Assignment | None
+) -> bool:
+    """The desk's verdicts on an article: members may see them, except while reviewing
+    the article (editors too), so that they cannot steer a review in progress."""
     if membership is None:
         return False
-    if is_editor(membership):
-        return True
     return assignment is None or assignment.status == AssignmentStatus.SUBMITTED
+
+
+# Blind review ---------------------------------------------------------------------
+#
+# One rule, used by every path that shows reviewers' work or the desk's verdicts
+# (the reader and its partials, suggestions from any article, adjudication,
+# history, agreement, exports, the admin and the members' API): someone
+# reviewing an article of a blind collection, and not yet submitted, sees only
+# their own claims on it; and nobody sees the desk's verdicts on an article
+# they are still reviewing. An editor assigned as a reviewer is a reviewer on
+# that article until they submit.
+
+
+def blind_articles(user: AnyUser) -> QuerySet[Assignment, Any]:
+    """The ids (as `article_id`) of the articles the user is reviewing blind."""
+    if not isinstance(user, User):
+        return Assignment.objects.none()
+    return (
+        Assignment.objects.filter(reviewer=user, article__collection__blind_review=True)
+        .exclude(status=AssignmentStatus.SUBMITTED)
+        .values("article_id")
+    )
+
+
+def reviewing(user: AnyUser) -> QuerySet[Assignment, Any]:
+    """The ids (as `article_id`) of the articles the user is reviewing, not yet submitted."""
+    if not isinstance(user, User):
+        return Assignment.objects.none()
+    return (
+        Assignment.objects.filter(reviewer=user)
+        .exclude(status=AssignmentStatus.SUBMITTED)
+        .values("article_id")
+    )
+
+
+def blind_on(user: AnyUser, article: Article) -> bool:
+    """Whether the user is reviewing this article blind: others' work on it is hidden."""
+    return blind_articles(user).filter(article_id=article.pk).exists()
+
+
+def others_claims_hidden[M: Model](
+    user: AnyUser,
+    claims: QuerySet[M],
+    *,
+    article_path: str = "article",
+    reviewer_path: str = "reviewer",
+) -> QuerySet[M]:
+    """`claims` (reviewers' claims, or rows reached through them) without other
+    reviewers' work on the articles the user is reviewing blind."""
+    return claims.exclude(
+        Q(**{f"{article_path}__in": blind_articles(user).values("article_id")})
+        & ~Q(**{reviewer_path: user.pk})
+    )
+
+
+def verdicts_hidden[M: Model](
+    user: AnyUser, verified: QuerySet[M], *, article_path: str = "article"
+) -> QuerySet[M]:
+    """`verified` (the desk's verified claims) without those on the articles the user is
+    still reviewing: the desk's verdicts must not steer a review in progress."""
+    return verified.exclude(**{f"{article_path}__in": reviewing(user).values("article_id")})

@@ -45,3 +45,19 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
             spans.append((position, position + len(line)))
         position += len(line) + 1
     return spans
+
+
+def text_direction(text: str, default: str = "ltr") -> str:
+    """`rtl` when the first letter is Arabic, Hebrew or another right-to-left script.
+
+    What `dir="auto"` does in a browser, done here so that every page and the
+    PDF agree (WeasyPrint reads `auto` as left to right): a paragraph or a
+    claim in Arabic starts at the right edge, its full stop on the left of it.
+    """
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in {"R", "AL"}:
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return default

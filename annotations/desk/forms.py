@@ -15,6 +15,13 @@ from annotations.models import Collection
 class PasteArticleForm(forms.Form):
     title = forms.CharField(max_length=500)
     url = forms.URLField(label="URL", required=False, assume_scheme="https")
+    # The article's language decides its direction (Arabic, Hebrew… read right to left).
+    language = forms.CharField(
+        max_length=16,
+        required=False,
+        help_text="A language code such as en, fr, ar or he.",
+        widget=forms.TextInput(attrs={"placeholder": "en", "size": 6}),
+    )
     text = forms.CharField(strip=False, widget=forms.Textarea(attrs={"rows": 8}))
 
 

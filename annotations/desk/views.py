@@ -87,6 +87,7 @@ def collection_paste(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 data=ArticleInput(
                     title=form.cleaned_data["title"],
                     url=form.cleaned_data["url"],
+                    language=form.cleaned_data["language"].strip(),
                     text=form.cleaned_data["text"],
                 ),
             )

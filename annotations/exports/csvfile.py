@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Max
 from isal import isal_zlib
 
 from annotations.exports.reading import (
@@ -32,21 +33,25 @@ if TYPE_CHECKING:
     pass
 
 
-# A spreadsheet runs a cell starting with one of these as a formula.
-FORMULA_FIRST = frozenset("=+-@\t\r")
+# A spreadsheet runs a cell starting with one of these as a formula; Excel and
+# LibreOffice also take the full-width forms (＝＋－＠) typed with East Asian
+# input methods.
+FORMULA_FIRST = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 
+# claims.csv's columns, as a spreadsheet user reads them: the claim and its quote
+# first, the offsets last; times in UTC to the second ("2026-11-28 23:59:59"),
+# which every spreadsheet reads as a date and time.
 CSV_CLAIM_FIELDS = (
-    "id",
-    "url",
     "claim_reviewed",
-    "claimant",
-    "claim_date",
+    "quote",
     "verdict",
     "verdict_name",
     "rating",
     "best_rating",
     "worst_rating",
     "summary",
+    "claimant",
+    "claim_date",
     "status",
     "lineage",
     "public_note",
@@ -54,17 +59,27 @@ CSV_CLAIM_FIELDS = (
     "updated_at",
     "article_title",
     "article_url",
-    "quote",
-    "start",
-    "end",
+    "url",
+    "id",
     "source_count",
     "sources",
+    "start",
+    "end",
 )
 
 CSV_SOURCE_FIELDS = ("claim_id", "position", "url", "title", "publisher", "quote", "stance")
 
 
-def write_csv(selection: Selection, out: IO[bytes], progress: Progress) -> int:
+def sheet_time(iso: str | None) -> str:
+    """An ISO 8601 UTC time (ClaimRow's text) as spreadsheets read it: "2026-11-28 23:59:59"."""
+    return iso[:19].replace("T", " ") if iso else ""
+
+
+def _sheet_time_sql(column: str) -> str:
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+def write_csv_zip(selection: Selection, out: IO[bytes], progress: Progress) -> int:
     """A zip of claims.csv (a row per claim) and sources.csv (a row per source).
 
     The lines come as CSV text: written by PostgreSQL's COPY there
@@ -95,6 +110,78 @@ def write_csv(selection: Selection, out: IO[bytes], progress: Progress) -> int:
             _deflated_fast(raw)
             raw.write(("\ufeff" + _csv_text([CSV_SOURCE_FIELDS])).encode())
             shutil.copyfileobj(sources_file, raw, 1 << 20)
+    return rows
+
+
+# The sheet's columns for each source, numbered: source_1_url, source_1_title, …
+SHEET_SOURCE_FIELDS = ("url", "title", "publisher", "quote", "stance")
+
+
+def write_csv_sheet(selection: Selection, out: IO[bytes], progress: Progress) -> int:
+    """One CSV file, what a spreadsheet opens: a row per claim, its sources in columns.
+
+    The columns of claims.csv (the zip's), with each source's url, title,
+    publisher, quote and stance in numbered columns (as many as the claim
+    with the most sources has) in place of the joined list, before the
+    offsets. UTF-8 with a byte-order mark, CRLF, formulas neutralised.
+    """
+    most = (
+        selection.sources()
+        .filter(claim__in=selection.claims().values("pk"))
+        # Without the sources' order, which would group by each source.
+        .order_by()
+        .values("claim")
+        .annotate(n=Count("pk"))
+        .aggregate(most=Max("n"))["most"]
+        or 0
+    )
+    base = [f for f in CSV_CLAIM_FIELDS if f not in {"sources", "start", "end"}]
+    heading = [
+        *base,
+        *(f"source_{i}_{field}" for i in range(1, most + 1) for field in SHEET_SOURCE_FIELDS),
+        "start",
+        "end",
+    ]
+    ctx = selection.context()
+    head, tail = ctx.url_head, ctx.url_tail
+    text = _csv_text_cell
+    rows = 0
+    out.write(("\ufeff" + _csv_text([heading])).encode())
+    for page, sources in claim_pages(selection):
+        lines = []
+        for row in page:
+            label = ctx.labels[row.verdict_id]
+            shown = sources.get(row.id, [])
+            cells = [
+                text(row.claim_reviewed),
+                text(row.quote),
+                text(label.slug),
+                text(label.name),
+                _csv_number(row.rating),
+                str(label.best),
+                str(label.worst),
+                text(row.summary),
+                text(row.claimant),
+                row.claim_date or "",
+                row.status,
+                row.lineage,
+                text(row.public_note),
+                sheet_time(row.published_at),
+                sheet_time(row.updated_at),
+                text(row.article_title),
+                text(row.article_url),
+                text(f"{head}{row.id}{tail}"),
+                str(row.id),
+                str(len(shown)),
+            ]
+            for s in shown:
+                cells += [text(s.url), text(s.title), text(s.publisher), text(s.quote), s.stance]
+            cells += [""] * (len(SHEET_SOURCE_FIELDS) * (most - len(shown)))
+            cells += [str(row.start), str(row.end)]
+            lines.append(",".join(cells) + "\r\n")
+        out.write("".join(lines).encode())
+        rows += len(page)
+        progress(rows)
     return rows
 
 
@@ -131,15 +218,14 @@ def _csv_made(selection: Selection, sources_file: IO[bytes]) -> Iterator[tuple[b
             listed = " | ".join(f"{s.title or s.url} <{s.url}> ({s.stance})" for s in shown)
             verdict, scale = labels[row.verdict_id]
             claim_lines.append(
-                f"{row.id},{text(f'{head}{row.id}{tail}')},"
-                f"{text(row.claim_reviewed)},{text(row.claimant)},"
-                f"{row.claim_date or ''},{verdict},{number(row.rating)},{scale},"
-                f"{text(row.summary)},"
+                f"{text(row.claim_reviewed)},{text(row.quote)},"
+                f"{verdict},{number(row.rating)},{scale},"
+                f"{text(row.summary)},{text(row.claimant)},{row.claim_date or ''},"
                 f"{row.status},{row.lineage},{text(row.public_note)},"
-                f"{row.published_at or ''},{row.updated_at},"
+                f"{sheet_time(row.published_at)},{sheet_time(row.updated_at)},"
                 f"{text(row.article_title)},{text(row.article_url)},"
-                f"{text(row.quote)},{row.start},{row.end},"
-                f"{len(shown)},{text(listed)}\r\n"
+                f"{text(f'{head}{row.id}{tail}')},{row.id},"
+                f"{len(shown)},{text(listed)},{row.start},{row.end}\r\n"
             )
             source_lines += [
                 f"{row.id},{position},{text(s.url)},{text(s.title)},"
@@ -186,13 +272,14 @@ def _csv_copy_sql(selection: Selection, selected: str) -> tuple[str, str]:
     public = "AND NOT x.confidential" if selection.public else ""
     listed = "coalesce(nullif(x.title, ''), x.url) || ' <' || x.url || '> (' || x.stance || ')'"
     claims = f"""
-        SELECT c.id, %s || c.id || %s, {cell("c.claim_reviewed")},
-            {cell("c.claimant")}, {IsoFormat.sql("c.claim_date", is_datetime=False)},
+        SELECT {cell("c.claim_reviewed")}, {cell("c.quote")},
             {cell("v.slug")}, {cell("v.name")}, c.rating, t.best_rating, t.worst_rating,
-            {cell("c.summary")}, nullif(c.status, ''), nullif(c.lineage, ''),
-            {cell("c.public_note")}, {IsoFormat.sql("c.published_at")},
-            {IsoFormat.sql("c.updated_at")}, {cell("a.title")}, {cell("a.url")},
-            {cell("c.quote")}, c.start, c."end", coalesce(s.count, 0), {cell("s.listed")}
+            {cell("c.summary")}, {cell("c.claimant")},
+            {IsoFormat.sql("c.claim_date", is_datetime=False)},
+            nullif(c.status, ''), nullif(c.lineage, ''), {cell("c.public_note")},
+            {_sheet_time_sql("c.published_at")}, {_sheet_time_sql("c.updated_at")},
+            {cell("a.title")}, {cell("a.url")}, %s || c.id || %s, c.id,
+            coalesce(s.count, 0), {cell("s.listed")}, c.start, c."end"
         FROM {claim} c
         JOIN {article} a ON a.id = c.article_id
         JOIN {label} v ON v.id = c.verdict_id

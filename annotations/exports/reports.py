@@ -8,7 +8,6 @@ archived or printed as it is, and WeasyPrint makes the PDF from the same file.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from annotations.agreement.charts import figures_charts
 from annotations.agreement.runs import latest_report
+from annotations.core.text import text_direction
 from annotations.models import (
     Collection,
     Correction,
@@ -46,21 +46,6 @@ ID_BATCH = 900
 
 def _colour(value: str) -> str:
     return value if HEX_COLOUR.fullmatch(value) else NEUTRAL
-
-
-def text_direction(text: str, default: str = "ltr") -> str:
-    """`rtl` when the first letter is Arabic, Hebrew or another right-to-left script.
-
-    What `dir="auto"` does in a browser, done here because WeasyPrint reads
-    `auto` as left to right, and an Arabic claim would start at the wrong edge.
-    """
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind in {"R", "AL"}:
-            return "rtl"
-        if kind == "L":
-            return "ltr"
-    return default
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import (
     QuerySet,
 )
 
+from annotations.core.permissions import others_claims_hidden, verdicts_hidden
 from annotations.models import (
     ClaimAnnotation,
     Collection,
@@ -26,10 +28,6 @@ from annotations.models import (
     VerifiedStatus,
 )
 from annotations.publishing.records import Context
-
-if TYPE_CHECKING:
-    pass
-
 
 # A selection's filters as the exports page, the API and export_claims name them.
 FILTERS = ("collection", "verdict", "status", "date_field", "date_from", "date_to", "audience")
@@ -47,6 +45,10 @@ class Selection:
     date_from: date | None = None
     date_to: date | None = None
     audience: str = ExportAudience.PUBLIC
+    # Who asked for it: blind review holds in their files as on their pages (the
+    # reviewers' work and the desk's verdicts on articles they are still
+    # reviewing are left out). None for an operator's export_claims.
+    viewer_id: int | None = None
 
     @classmethod
     def of(cls, job: ExportJob) -> Selection:
@@ -59,6 +61,7 @@ class Selection:
             date_from=job.date_from,
             date_to=job.date_to,
             audience=job.audience,
+            viewer_id=job.created_by_id,
         )
 
     @classmethod
@@ -132,6 +135,8 @@ class Selection:
             claims = claims.filter(**{f"{self.date_field}__date__gte": self.date_from})
         if self.date_to is not None:
             claims = claims.filter(**{f"{self.date_field}__date__lte": self.date_to})
+        if self.viewer_id is not None:
+            claims = verdicts_hidden(User(pk=self.viewer_id), claims)
         return claims.order_by("pk")
 
     def sources(self) -> QuerySet[VerifiedSource]:
@@ -143,6 +148,8 @@ class Selection:
         claims = ClaimAnnotation.objects.filter(article__organization=self.organization)
         if self.collection is not None:
             claims = claims.filter(article__collection=self.collection)
+        if self.viewer_id is not None:
+            claims = others_claims_hidden(User(pk=self.viewer_id), claims)
         return claims.order_by("pk")
 
 

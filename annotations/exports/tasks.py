@@ -8,6 +8,7 @@ from celery import shared_task
 
 from annotations.exports import services
 from annotations.jobs.claiming import job_claim, jobs_pending
+from annotations.jobs.heartbeat import beating
 from annotations.jobs.reconcile import register
 from annotations.models import ExportJob
 
@@ -23,7 +24,8 @@ def run_export(job_id: int) -> int:
     if not job_claim(ExportJob, job_id):
         return 0
     try:
-        return services.export_run(job_id).rows
+        with beating(ExportJob, job_id):
+            return services.export_run(job_id).rows
     except Exception as exc:
         # The reason is shown on the exports page; the traceback goes to the log.
         logger.exception("Export %s failed", job_id)

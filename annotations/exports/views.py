@@ -27,7 +27,8 @@ from annotations.models import ExportFormat, ExportJob, Organization
 DOWNLOAD_LINK_SECONDS = 60
 
 CONTENT_TYPES: dict[str, str] = {
-    ExportFormat.CSV: "application/zip",
+    ExportFormat.CSV: "text/csv",
+    ExportFormat.CSV_ZIP: "application/zip",
     ExportFormat.JSONL: "application/x-ndjson",
     ExportFormat.CLAIMREVIEW: "application/ld+json",
     ExportFormat.WEBANNOTATION: "application/x-ndjson",

@@ -11,7 +11,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from annotations.exports.csvfile import write_csv
+from annotations.exports.csvfile import write_csv_sheet, write_csv_zip
 from annotations.exports.reading import Progress, claim_pages, pages, verified_pages
 from annotations.exports.reports import render_report_html, write_report_pdf
 from annotations.exports.selection import Selection
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 
 SUFFIXES: dict[str, str] = {
-    ExportFormat.CSV: ".zip",
+    ExportFormat.CSV: ".csv",
+    ExportFormat.CSV_ZIP: ".zip",
     ExportFormat.JSONL: ".jsonl",
     ExportFormat.CLAIMREVIEW: ".jsonld",
     ExportFormat.WEBANNOTATION: ".jsonl",
@@ -119,7 +120,8 @@ def _report(selection: Selection, out: IO[bytes], progress: Progress, *, pdf: bo
 
 
 WRITERS: dict[str, Callable[[Selection, IO[bytes], Progress], int]] = {
-    ExportFormat.CSV: write_csv,
+    ExportFormat.CSV: write_csv_sheet,
+    ExportFormat.CSV_ZIP: write_csv_zip,
     ExportFormat.JSONL: write_jsonl,
     ExportFormat.CLAIMREVIEW: write_claimreview,
     ExportFormat.WEBANNOTATION: write_webannotation,

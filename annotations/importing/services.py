@@ -19,11 +19,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotations.core.inputs import (
+    MAX_URL,
     ArticleInput,
     ParseError,
     describe_error,
-    is_http_url,
     unstorable,
+    web_address,
 )
 from annotations.core.permissions import require_editor
 from annotations.core.text import content_hash, normalize_text
@@ -64,8 +65,12 @@ def article_import(*, collection: Collection, data: ArticleInput) -> ArticleOutc
         errors["title"] = "The article needs a title."
     elif len(title) > 500:
         errors["title"] = "The title is longer than 500 characters."
-    if data.url and not is_http_url(data.url):
+    # Stored normalized (core.inputs.web_address): one spelling per address.
+    url = web_address(data.url) if data.url else ""
+    if url is None:
         errors["url"] = f"{data.url!r} is not an http(s) address."
+    elif len(url) > MAX_URL:
+        errors["url"] = f"The address is longer than {MAX_URL:,} characters."
     for name, limit in (("publisher", 200), ("author", 200), ("language", 16)):
         if len(getattr(data, name)) > limit:
             errors[name] = f"Longer than {limit} characters."
@@ -74,17 +79,16 @@ def article_import(*, collection: Collection, data: ArticleInput) -> ArticleOutc
             errors[name] = "Contains a NUL or an unpaired surrogate character."
     if errors:
         raise ValidationError(errors)
+    assert url is not None
 
     digest = content_hash(text)
     with transaction.atomic():
         # The collection's row is the lock: two imports into it queue up, so
         # they cannot both claim the same next version number.
         Collection.objects.select_for_update().filter(pk=collection.pk).first()
-        same = Article.objects.filter(collection=collection, url=data.url)
+        same = Article.objects.filter(collection=collection, url=url)
         latest = (
-            same.order_by("-version").first()
-            if data.url
-            else same.filter(content_hash=digest).first()
+            same.order_by("-version").first() if url else same.filter(content_hash=digest).first()
         )
         if latest is not None and latest.content_hash == digest:
             return ArticleOutcome(latest, ImportStatus.UNCHANGED)
@@ -93,7 +97,7 @@ def article_import(*, collection: Collection, data: ArticleInput) -> ArticleOutc
                 organization=collection.organization,
                 collection=collection,
                 title=title,
-                url=data.url,
+                url=url,
                 publisher=data.publisher.strip(),
                 author=data.author.strip(),
                 published_at=data.published_at,

@@ -9,6 +9,7 @@ from celery import shared_task
 from annotations.importing.services import import_job_run
 from annotations.importing.versions import article_reanchor
 from annotations.jobs.claiming import job_claim, jobs_pending
+from annotations.jobs.heartbeat import beating
 from annotations.jobs.reconcile import register
 from annotations.models import Article, ImportJob
 
@@ -32,7 +33,8 @@ def run_import_job(job_id: int) -> dict[str, Any]:
     if not job_claim(ImportJob, job_id):
         return {"status": ImportJob.objects.get(pk=job_id).status}
     job = ImportJob.objects.select_related("collection__organization").get(pk=job_id)
-    return import_job_run(job=job)
+    with beating(ImportJob, job_id):
+        return import_job_run(job=job)
 
 
 register("imports", run_import_job, lambda before: jobs_pending(ImportJob, created_before=before))

@@ -44,7 +44,14 @@ def enqueue(task_name: str, *args: Any, countdown: int = 0) -> None:
             # What a task did is recorded in the database, so no result is kept,
             # and this process never listens for one: with Redis down, listening
             # would hold the request for 20 seconds and then fail.
-            task.apply_async(args, countdown=countdown, ignore_result=True)
+            # RabbitMQ's confirm is awaited at most this long: a broker that
+            # blocks publishers (a memory or disk alarm) must not hold the save.
+            task.apply_async(
+                args,
+                countdown=countdown,
+                ignore_result=True,
+                confirm_timeout=settings.WORKBENCH_PUBLISH_CONFIRM_SECONDS,
+            )
         except Exception:
             # Whatever the failure, the save is committed and must not turn into
             # an error page. The work stays marked pending in the database (a

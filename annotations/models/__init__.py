@@ -48,6 +48,7 @@ from annotations.models.partners import (
     WebhookEvent,
 )
 from annotations.models.verification import (
+    ClaimantKind,
     Correction,
     CorrectionKind,
     Lineage,
@@ -67,6 +68,7 @@ __all__ = [
     "Assignment",
     "AssignmentStatus",
     "ClaimAnnotation",
+    "ClaimantKind",
     "Collection",
     "Correction",
     "CorrectionKind",

@@ -11,7 +11,8 @@ from annotations.models.newsrooms import Collection, Organization, VerdictLabel
 
 
 class ExportFormat(models.TextChoices):
-    CSV = "csv", "CSV (claims and sources, zipped)"
+    CSV = "csv", "CSV (one spreadsheet: a row per claim, its sources in columns)"
+    CSV_ZIP = "csv-zip", "CSV, zipped (claims.csv and sources.csv: a row per source)"
     JSONL = "jsonl", "JSONL (one claim per line)"
     CLAIMREVIEW = "claimreview", "schema.org ClaimReview (JSON-LD)"
     WEBANNOTATION = "webannotation", "W3C Web Annotation (JSON-LD lines)"

@@ -7,7 +7,11 @@ needs to take a job and keep it (annotations.jobs.claiming).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class JobStatus(models.TextChoices):
@@ -44,9 +48,23 @@ class Job(models.Model):
 class WorkerJob(Job):
     """A job one worker takes at a time, and takes over when its worker dies."""
 
-    # Last sign of life: sent (again) while pending, taken, or a step done.
+    # Last sign of life: sent (again) while pending, taken, then every few
+    # seconds while a worker runs it (annotations.jobs.heartbeat).
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         abstract = True
+
+    @property
+    def stalled(self) -> bool:
+        """Running, and three heartbeats missed: its worker has stopped; another resumes it."""
+        if self.status != JobStatus.RUNNING or self.heartbeat_at is None:
+            return False
+        silent = timezone.now() - self.heartbeat_at
+        return silent > timedelta(seconds=3 * settings.WORKBENCH_JOB_HEARTBEAT_SECONDS)
+
+    @property
+    def resumed(self) -> bool:
+        """Taken over by another worker after the first one stopped."""
+        return self.status == JobStatus.RUNNING and self.attempts > 1

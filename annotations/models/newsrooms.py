@@ -10,6 +10,9 @@ from django.db.models import F, Q
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
+    # The newsroom's own site: ClaimReview names the newsroom as the review's author
+    # with it (its corrections log until it is set).
+    website = models.URLField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

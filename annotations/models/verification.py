@@ -27,6 +27,13 @@ class Lineage(models.TextChoices):
     SINGLE_REVIEWER = "single", "Single reviewer"
 
 
+class ClaimantKind(models.TextChoices):
+    """What ClaimReview calls the claim's author: schema.org's type, as the editor says."""
+
+    PERSON = "Person", "A person"
+    ORGANIZATION = "Organization", "An organization"
+
+
 class VerifiedClaim(models.Model):
     """The newsroom's settled claim: one per span per article version, with its record."""
 
@@ -42,6 +49,12 @@ class VerifiedClaim(models.Model):
     # The claim as reviewed: short, in the newsroom's words (ClaimReview's claimReviewed).
     claim_reviewed = models.TextField()
     claimant = models.CharField(max_length=300, blank=True)
+    claimant_kind = models.CharField(
+        max_length=16,
+        choices=ClaimantKind.choices,
+        default=ClaimantKind.PERSON,
+        db_default=ClaimantKind.PERSON,
+    )
     claim_date = models.DateField(null=True, blank=True)
     verdict = models.ForeignKey(VerdictLabel, on_delete=models.PROTECT, related_name="+")
     rating = models.PositiveSmallIntegerField(null=True, blank=True)

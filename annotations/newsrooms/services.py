@@ -9,7 +9,9 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -87,6 +89,14 @@ def member_create(
     username = username.strip()
     if not username:
         raise ValidationError({"username": "A username is required."})
+    # The rule of Django's own user forms (the admin's too): letters, digits
+    # and @ . + - _, at most 150 characters. A name is shown in every page,
+    # log and export that names a reviewer.
+    try:
+        UnicodeUsernameValidator()(username)
+        MaxLengthValidator(150)(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.messages}) from None
     if password is not None:
         # The same policy as the admin's password forms (AUTH_PASSWORD_VALIDATORS).
         existing = User.objects.filter(username=username).first()

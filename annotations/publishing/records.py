@@ -8,13 +8,14 @@ are part of the contract with partners; docs/exports.md documents them.
 from __future__ import annotations
 
 import functools
-import re
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
 
 from annotations.core.inputs import ARTICLE_URN
 from annotations.models import (
@@ -25,7 +26,7 @@ from annotations.models import (
     VerifiedSource,
     VerifiedStatus,
 )
-from annotations.publishing.rows import ClaimRow, Label, SourceRow, page_rows
+from annotations.publishing.rows import ClaimRow, Label, SourceRow, page_rows, row_of
 
 if TYPE_CHECKING:
     pass
@@ -36,15 +37,6 @@ WEB_ANNOTATION_CONTEXT = [
     {"workbench": "https://github.com/fact-check-workbench/ns#"},
 ]
 
-# Words that make a claimant an organization in ClaimReview's itemReviewed.author.
-ORGANIZATION_WORDS = re.compile(
-    r"\b(alliance|party|ministry|government|army|council|commission|agency|company|bank|"
-    r"union|association|organi[sz]ation|movement|front|committee|office|department|police|"
-    r"rebels|group|institute|university|newspaper|news|times|post|tv|radio|inc|ltd|"
-    r"corporation|foundation|campaign)\b|\([A-Z0-9]{2,}\)",
-    re.IGNORECASE,
-)
-
 
 @dataclass(frozen=True)
 class Context:
@@ -52,6 +44,8 @@ class Context:
 
     public: bool
     organization_name: str
+    # The newsroom's site, or its corrections log while it has none set.
+    organization_url: str
     labels: dict[int, Label]
     corrections_url: str
     # The public page's URL around the claim's id.
@@ -81,6 +75,7 @@ class Context:
         return cls(
             public=public,
             organization_name=organization.name,
+            organization_url=organization.website or corrections,
             labels=labels,
             corrections_url=corrections,
             url_head=head,
@@ -166,10 +161,6 @@ def claim_record(ctx: Context, row: ClaimRow, sources: list[SourceRow]) -> dict[
     }
 
 
-def claimant_type(claimant: str) -> str:
-    return "Organization" if ORGANIZATION_WORDS.search(claimant) else "Person"
-
-
 def claim_review(ctx: Context, row: ClaimRow) -> dict[str, Any]:
     """schema.org ClaimReview, as Google's fact-check markup guidance asks for it."""
     label = ctx.labels[row.verdict_id]
@@ -184,12 +175,14 @@ def claim_review(ctx: Context, row: ClaimRow) -> dict[str, Any]:
         appearance["url"] = row.article_url
     if row.article_title:
         appearance["headline"] = row.article_title
+    if row.article_publisher:
+        appearance["publisher"] = {"@type": "Organization", "name": row.article_publisher}
     if row.article_published_at:
         # The date of a UTC time: the first 10 characters of its ISO text.
         appearance["datePublished"] = row.article_published_at[:10]
     item: dict[str, Any] = {"@type": "Claim", "appearance": [appearance]}
     if row.claimant:
-        item["author"] = {"@type": claimant_type(row.claimant), "name": row.claimant}
+        item["author"] = {"@type": row.claimant_kind, "name": row.claimant}
     if row.claim_date:
         item["datePublished"] = row.claim_date
     if row.article_published_at:
@@ -203,7 +196,7 @@ def claim_review(ctx: Context, row: ClaimRow) -> dict[str, Any]:
         "author": {
             "@type": "Organization",
             "name": ctx.organization_name,
-            "url": ctx.corrections_url,
+            "url": ctx.organization_url,
         },
         "datePublished": row.published_at[:10] if row.published_at else None,
         "reviewRating": rating,
@@ -321,3 +314,13 @@ def published_record(claim: VerifiedClaim) -> dict[str, Any]:
     (row,) = rows
     context = Context.of(claim.organization, public=True)
     return claim_record(context, row, sources.get(row.id, []))
+
+
+def claim_review_jsonld(claim: VerifiedClaim) -> SafeString:
+    """The claim's ClaimReview as the JSON-LD of its public page: the very document the
+    ClaimReview export and the API give partners, safe inside a <script> element."""
+    review = claim_review(Context.of(claim.organization, public=True), row_of(claim))
+    text = json.dumps(review, ensure_ascii=False, indent=2)
+    # As django.utils.html.json_script escapes: no </script> can end it early.
+    escaped = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return mark_safe(escaped)  # noqa: S308 - JSON with <, > and & escaped

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
@@ -57,6 +57,7 @@ class ClaimRow(NamedTuple):
     article_published_at: str | None
     article_version: int
     article_content_hash: str
+    claimant_kind: str
 
 
 CLAIM_COLUMNS = (
@@ -84,6 +85,7 @@ CLAIM_COLUMNS = (
     "article__published_at",
     "article__version",
     "article__content_hash",
+    "claimant_kind",
 )
 
 
@@ -270,3 +272,44 @@ def sources_by_claim(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[SourceRo
     for source in rows:
         by_claim[source[0]].append(make(source[1:]))
     return by_claim
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def row_of(claim: VerifiedClaim) -> ClaimRow:
+    """A claim (saved or not: a preview) as the row exports read; the same text for dates
+    and times as the database gives them (IsoFormat)."""
+    article = claim.article
+
+    def utc(value: datetime | None) -> str | None:
+        return _iso(value.astimezone(UTC)) if value is not None else None
+
+    return ClaimRow(
+        id=claim.pk,
+        claim_reviewed=claim.claim_reviewed,
+        claimant=claim.claimant,
+        claim_date=_iso(claim.claim_date),
+        verdict_id=claim.verdict_id,
+        rating=claim.rating,
+        summary=claim.summary,
+        status=claim.status,
+        lineage=claim.lineage,
+        public_note=claim.public_note,
+        published_at=utc(claim.published_at),
+        updated_at=utc(claim.updated_at) or "",
+        created_at=utc(claim.created_at) or "",
+        quote=claim.quote,
+        prefix=claim.prefix,
+        suffix=claim.suffix,
+        start=claim.start,
+        end=claim.end,
+        article_title=article.title,
+        article_url=article.url,
+        article_publisher=article.publisher,
+        article_published_at=utc(article.published_at),
+        article_version=article.version,
+        article_content_hash=article.content_hash,
+        claimant_kind=claim.claimant_kind,
+    )

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from annotations.core.http import HtmxHttpRequest
 from annotations.models import Correction, Organization, VerifiedClaim, VerifiedStatus
+from annotations.publishing.records import claim_review_jsonld
 
 
 @require_GET
@@ -50,5 +51,7 @@ def public_claim(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
             "claim": claim,
             "sources": claim.sources.filter(confidential=False).order_by("order", "pk"),
             "corrections": claim.corrections.order_by("created_at"),
+            # For search engines and fact-check tools: the page's own ClaimReview.
+            "claim_review": claim_review_jsonld(claim),
         },
     )

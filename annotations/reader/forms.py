@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http import QueryDict
 
 from annotations.core.inputs import SourceInput
-from annotations.models import Source, Stance, Taxonomy, VerdictLabel
+from annotations.models import Source, Taxonomy, VerdictLabel
 
 # The columns of a source row; publisher, archived URL and visibility travel as
 # hidden or select fields so that editing a claim never drops them.
@@ -26,7 +26,8 @@ class SourceRow:
     url: str = ""
     title: str = ""
     quote: str = ""
-    stance: str = Stance.SUPPORTS
+    # No default: every source says whether it supports, refutes or gives context.
+    stance: str = ""
     publisher: str = ""
     archived_url: str = ""
     visibility: str = "public"

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from annotations.core.http import HtmxHttpRequest
+from annotations.core.inputs import MAX_SOURCES
 from annotations.core.permissions import (
     is_editor,
     membership_for,
@@ -141,6 +142,7 @@ def reader_for(request: HtmxHttpRequest, access: Access) -> Reader:
     claims = ClaimAnnotation.objects.filter(article=access.article).order_by("start", "end", "id")
     if not access.sees_all:
         claims = claims.filter(reviewer=request.user)
+    claims = claims.annotate(source_count=Count("sources"))
     rows = [ClaimRow(*values) for values in claims.values_list(*ClaimRow.FIELDS)]
     names = {a.reviewer_id: a.reviewer.get_username() for a in access.assignments}
     # Claims imported from another tool may come from someone not assigned.
@@ -170,6 +172,7 @@ def form_context(access: Access, **extra: Any) -> dict[str, Any]:
         "article": access.article,
         "labels": list(access.article.collection.taxonomy.labels.order_by("order")),
         "stances": Stance.choices,
+        "max_sources": MAX_SOURCES,
         **extra,
     }
 
@@ -191,7 +194,7 @@ def published_claims(access: Access) -> list[VerifiedClaim] | None:
     Editors always; a reviewer once their own assignment is submitted, so that
     the desk's verdicts cannot steer a review still in progress.
     """
-    if not sees_published_claims(access.membership, access.assignment):
+    if not sees_published_claims(access.membership, access.article, access.assignment):
         return None
     return list(
         VerifiedClaim.objects.filter(article=access.article)

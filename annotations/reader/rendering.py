@@ -14,6 +14,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from annotations.core.highlights import Paragraph, Span, segment
+from annotations.core.text import text_direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +29,19 @@ class ClaimRow:
     rating: int | None
     verdict_id: int | None
     reviewer_id: int
+    source_count: int = 0
 
-    FIELDS = ("id", "start", "end", "quote", "note", "rating", "verdict_id", "reviewer_id")
+    FIELDS = (
+        "id",
+        "start",
+        "end",
+        "quote",
+        "note",
+        "rating",
+        "verdict_id",
+        "reviewer_id",
+        "source_count",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +66,12 @@ def render_paragraph(
 ) -> str:
     # oob: sent after a save, htmx swaps the paragraph in place by its id.
     swap = ' hx-swap-oob="true"' if oob else ""
-    parts = [f'<p id="p{paragraph.index}" data-p="{paragraph.index}"{swap}>']
+    # Each paragraph reads in its own direction: an Arabic paragraph quoted in
+    # an English article runs right to left (what dir="auto" does, decided here
+    # so the page is the same with or without the browser's guess).
+    direction = text_direction(text[paragraph.start : paragraph.end], default="")
+    dir_attr = f' dir="{direction}"' if direction else ""
+    parts = [f'<p id="p{paragraph.index}" data-p="{paragraph.index}"{dir_attr}{swap}>']
     for seg in paragraph.segments:
         # An empty anchor where each claim starts: links from the claim list
         # land there, with or without JavaScript.
@@ -120,13 +137,16 @@ def _claim_item(row: ClaimRow, view: ClaimListView) -> str:
     meta = [verdict]
     if row.rating is not None:
         meta.append(f'<span class="muted">rating {row.rating}</span>')
+    sources = "no source" if not row.source_count else f"{row.source_count} source"
+    meta.append(f'<span class="muted">{sources}{"s" if row.source_count > 1 else ""}</span>')
     if view.sees_all:
         colour = view.reviewer_index.get(row.reviewer_id, 0) % 6
         name = escape(view.reviewer_names.get(row.reviewer_id, ""))
         meta.append(f'<span class="reviewer"><span class="chip r{colour}"></span>{name}</span>')
+    own = ' data-own=""' if row.reviewer_id == view.viewer_id else ""
     parts = [
         f'<li id="item-{row.id}" class="claim-item{"" if row.verdict_id else " to-check"}" '
-        f'data-claim="{row.id}">'
+        f'data-claim="{row.id}" data-start="{row.start}" data-end="{row.end}"{own}>'
         f'<a class="claim-link" href="#c{row.id}" data-claim="{row.id}"><q>{quote}</q></a>'
         f'<div class="claim-meta">{"".join(meta)}</div>'
     ]

@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from annotations.core.highlights import paragraphs_touching
 from annotations.core.http import HtmxHttpRequest
-from annotations.core.permissions import organizations_for
+from annotations.core.permissions import organizations_for, reviewing
 from annotations.models import Assignment, ClaimAnnotation, Taxonomy, VerdictLabel
 from annotations.reader import services
 from annotations.reader.forms import ClaimForm
@@ -74,10 +74,10 @@ def similar_claims(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     suggestions = similar.similar_claims(
         organization_id=access.article.organization_id,
         text=request.GET.get("q", ""),
-        # Drafts are the desk's work in progress; this article's own verdicts
-        # wait until the reviewer has submitted (see published_claims).
+        # Drafts are the desk's work in progress; the verdicts on any article
+        # the user is still reviewing wait until they submit (blind review).
         public_only=not editor,
-        exclude_articles=[] if published_claims(access) is not None else [access.article.pk],
+        exclude_articles=list(reviewing(request.user).values_list("article_id", flat=True)),
     )
     rows = []
     for suggestion in suggestions:

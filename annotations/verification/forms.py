@@ -12,6 +12,7 @@ from annotations.core.inputs import SourceInput
 from annotations.models import (
     Article,
     ClaimAnnotation,
+    ClaimantKind,
     Source,
     VerdictLabel,
     VerifiedClaim,
@@ -28,11 +29,14 @@ class IdField(forms.Field):
         return int(text) if text.isdigit() else None
 
 
-class IdsField(forms.Field):
+class SourceChoicesField(forms.Field):
+    """The sources ticked: a reviewer's source by its id, or "v<id>" for one the
+    verified claim already holds (reused from a claim checked before)."""
+
     widget = forms.MultipleHiddenInput
 
-    def to_python(self, value: Any) -> list[int]:
-        return [int(v) for v in value or [] if str(v).isdigit()]
+    def to_python(self, value: Any) -> list[str]:
+        return [str(v) for v in value or [] if str(v).isdigit() or str(v)[1:].isdigit()]
 
 
 def source_input(source: Source | VerifiedSource) -> SourceInput:
@@ -53,7 +57,8 @@ class JudgementForm(forms.Form):
     unit = IdField(required=False)
     # The version the editor's page showed; 0 when it showed no verified claim.
     version = IdField(required=False)
-    span_from = IdField(required=False)
+    # A reviewer's claim whose span is taken, or "saved" (the verified claim's own).
+    span_from = forms.CharField(required=False)
     # A reviewer's claim whose verdict is taken, or "own".
     verdict_from = forms.CharField(required=False)
     own_verdict = IdField(required=False)
@@ -61,15 +66,23 @@ class JudgementForm(forms.Form):
     claim_reviewed = forms.CharField(required=False, strip=False)
     summary = forms.CharField(required=False, strip=False)
     claimant = forms.CharField(required=False, strip=False)
+    claimant_kind = forms.ChoiceField(choices=ClaimantKind.choices, required=False)
     claim_date = forms.DateField(
         required=False, error_messages={"invalid": "Use a date like 2025-03-22."}
     )
-    sources = IdsField(required=False)
+    sources = SourceChoicesField(required=False)
     # A claim checked before whose verdict, rating and sources are taken in one click.
     reuse = IdField(required=False)
 
-    def judgement(self, *, article: Article, unit_claims: list[ClaimAnnotation]) -> Judgement:
-        """The judgement posted for a unit of these reviewers' claims on the article.
+    def judgement(
+        self,
+        *,
+        article: Article,
+        unit_claims: list[ClaimAnnotation],
+        verified: VerifiedClaim | None = None,
+    ) -> Judgement:
+        """The judgement posted for a unit of these reviewers' claims on the article,
+        whose verified claim (if it has one) is `verified`.
 
         Raises ValidationError naming the field when the form is not valid.
         """
@@ -79,7 +92,11 @@ class JudgementForm(forms.Form):
             )
         data = self.cleaned_data
         by_id = {c.pk: c for c in unit_claims}
-        span_from = by_id.get(data["span_from"] or 0)
+        span: ClaimAnnotation | VerifiedClaim | None
+        if data["span_from"] == "saved":
+            span = verified
+        else:
+            span = by_id.get(int(data["span_from"]) if data["span_from"].isdigit() else 0)
         verdict: VerdictLabel | None
         if data["verdict_from"] == "own":
             verdict = article.collection.taxonomy.labels.filter(pk=data["own_verdict"] or 0).first()
@@ -89,22 +106,30 @@ class JudgementForm(forms.Form):
             chosen = by_id.get(chosen_id)
             verdict = chosen.verdict if chosen else None
             rating = data["rating"] or (chosen.rating if chosen else None)
-        sources = [
-            source_input(s)
-            for s in Source.objects.filter(pk__in=data["sources"], claim__in=unit_claims).order_by(
-                "pk"
-            )
-        ]
+        ticked = data["sources"]
+        sources: list[Source | VerifiedSource] = list(
+            Source.objects.filter(
+                pk__in=[int(v) for v in ticked if v.isdigit()], claim__in=unit_claims
+            ).order_by("pk")
+        )
+        if verified is not None:
+            sources += VerifiedSource.objects.filter(
+                pk__in=[int(v[1:]) for v in ticked if v.startswith("v")], claim=verified
+            ).order_by("order", "pk")
+            # In the order the verified claim keeps them: a save changes no order.
+            kept = [s.url for s in verified.sources.all()]
+            sources.sort(key=lambda s: kept.index(s.url) if s.url in kept else len(kept))
         return Judgement(
-            start=span_from.start if span_from else -1,
-            end=span_from.end if span_from else -1,
+            start=span.start if span else -1,
+            end=span.end if span else -1,
             claim_reviewed=data["claim_reviewed"],
             verdict=verdict,
             rating=rating,
             summary=data["summary"],
             claimant=data["claimant"],
+            claimant_kind=data["claimant_kind"] or ClaimantKind.PERSON,
             claim_date=data["claim_date"],
-            sources=sources,
+            sources=[source_input(s) for s in sources],
             annotation_ids=[c.pk for c in unit_claims],
         )
 
@@ -135,6 +160,7 @@ class ClaimActionForm(forms.Form):
             rating=data.get("rating"),
             summary=data["summary"] if "summary" in posted else claim.summary,
             claimant=claim.claimant,
+            claimant_kind=claim.claimant_kind,
             claim_date=claim.claim_date,
             sources=[source_input(s) for s in claim.sources.all()],
         )

@@ -1,39 +1,15 @@
-"""Reads for adjudication: reviewers' claims matched into units, and a claim's history."""
+"""Reads for adjudication: reviewers' claims matched into units."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from annotations.agreement.matching import Span, match_spans
 from annotations.models import Article, ClaimAnnotation, VerifiedClaim
+from annotations.verification.context import Marked, UnitContext, unit_context
 from annotations.verification.similar import Suggestion, similar_claims_many
-
-# Fields a history leaves out: bookkeeping, not a change anyone made.
-HISTORY_QUIET = {"version", "updated_at"}
-
-
-def claim_history(
-    obj: VerifiedClaim | ClaimAnnotation, verdicts: dict[int, str]
-) -> list[dict[str, Any]]:
-    """Every change, newest first: who, when, what, before and after (verdicts by name)."""
-
-    def shown(field: str, value: Any) -> Any:
-        return verdicts.get(value, value) if field == "verdict" else value
-
-    records = list(obj.history.select_related("history_user").order_by("-history_date"))
-    rows = []
-    for newer, older in zip(records, [*records[1:], None], strict=False):
-        changes = []
-        if older is not None:
-            delta = newer.diff_against(older)
-            changes = [
-                (c.field, shown(c.field, c.old), shown(c.field, c.new))
-                for c in delta.changes
-                if c.field not in HISTORY_QUIET
-            ]
-        rows.append({"record": newer, "changes": changes})
-    return rows
 
 
 @dataclass
@@ -45,7 +21,12 @@ class AdjudicationUnit:
     end: int
     claims: list[ClaimAnnotation]
     verified: VerifiedClaim | None = None
-    sources: list[tuple[int, str, str, str]] = field(default_factory=list)
+    # (value, url, title, stance) of each source on offer: a reviewer's source
+    # by its id, or one the verified claim holds that no reviewer gave (reused
+    # from a claim checked before) as "v<id>".
+    sources: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # Where it stands in the article, every reviewer's span marked.
+    context: UnitContext | None = None
     # The newsroom's earlier verified claims worded like this one.
     suggestions: list[Suggestion] = field(default_factory=list)
     # What its form shows (adjudication_views._unit_form).
@@ -64,8 +45,14 @@ class AdjudicationUnit:
         return "unanimous" if len(verdicts) == 1 and None not in verdicts else "disputed"
 
 
-def adjudication_units(article: Article, threshold: float | None = None) -> list[AdjudicationUnit]:
-    """Every reviewer's claims on an article, matched into units as the agreement engine does."""
+def adjudication_units(
+    article: Article, threshold: float | None = None, *, exclude_articles: Sequence[int] = ()
+) -> list[AdjudicationUnit]:
+    """Every reviewer's claims on an article, matched into units as the agreement engine does.
+
+    Claims checked before are suggested for each unit, except from
+    `exclude_articles` (those the editor is still reviewing).
+    """
     claims = list(
         ClaimAnnotation.objects.filter(article=article)
         .select_related("verdict", "reviewer")
@@ -84,7 +71,7 @@ def adjudication_units(article: Article, threshold: float | None = None) -> list
         ]
         members.sort(key=lambda c: c.reviewer.username)
         units.append(AdjudicationUnit(len(units), unit.start, unit.end, members))
-    verified = list(article.verified_claims.all())
+    verified = list(article.verified_claims.prefetch_related("sources"))
     for item in units:
         item.verified = next(
             (v for v in verified if v.start < item.end and item.start < v.end), None
@@ -94,10 +81,21 @@ def adjudication_units(article: Article, threshold: float | None = None) -> list
             for source in claim.sources.all():
                 if source.url not in seen:
                     seen.add(source.url)
-                    item.sources.append((source.pk, source.url, source.title, source.stance))
+                    item.sources.append((str(source.pk), source.url, source.title, source.stance))
+        if item.verified is not None:
+            for kept in item.verified.sources.all():
+                if kept.url not in seen:
+                    seen.add(kept.url)
+                    item.sources.append((f"v{kept.pk}", kept.url, kept.title, kept.stance))
+        marks = [
+            Marked(n, c.start, c.end, c.reviewer.get_username())
+            for n, c in enumerate(item.claims, start=1)
+        ]
+        item.context = unit_context(article.text, item.start, item.end, marks)
     found = similar_claims_many(
         organization_id=article.organization_id,
         texts=[u.text for u in units],
+        exclude_articles=exclude_articles,
         exclude_claims=[[u.verified.pk] if u.verified else [] for u in units],
     )
     for item, suggestions in zip(units, found, strict=True):

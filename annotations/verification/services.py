@@ -7,9 +7,12 @@ on edits, and every change recorded in the claim's history
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
@@ -22,7 +25,10 @@ from annotations.core.inputs import SourceInput, sources_store, validate_sources
 from annotations.core.permissions import require_editor
 from annotations.models import (
     Article,
+    Assignment,
+    AssignmentStatus,
     ClaimAnnotation,
+    ClaimantKind,
     Correction,
     CorrectionKind,
     Lineage,
@@ -69,6 +75,8 @@ class Judgement:
     rating: int | None = None
     summary: str = ""
     claimant: str = ""
+    # What ClaimReview types the claimant as (ClaimantKind): the editor says.
+    claimant_kind: str = ClaimantKind.PERSON
     claim_date: date | None = None
     sources: Sequence[SourceInput] = ()
     annotation_ids: Sequence[int] = ()
@@ -96,6 +104,8 @@ def _check(article: Article, judgement: Judgement, errors: dict[str, str]) -> No
         errors["rating"] = (
             f"Rating {rating} is outside {taxonomy.worst_rating}–{taxonomy.best_rating}."
         )
+    if judgement.claimant_kind not in ClaimantKind.values:
+        errors["claimant_kind"] = f"Use one of: {', '.join(ClaimantKind.values)}."
     text = judgement.claim_reviewed.strip()
     if not text:
         errors["claim_reviewed"] = "Write the claim as reviewed."
@@ -144,6 +154,7 @@ def verified_claim_save(
             )
             current.claim_reviewed = judgement.claim_reviewed.strip()
             current.claimant = judgement.claimant.strip()
+            current.claimant_kind = judgement.claimant_kind
             current.claim_date = judgement.claim_date
             current.verdict = judgement.verdict
             current.rating = judgement.rating
@@ -172,26 +183,161 @@ def independent_sources(claim: VerifiedClaim) -> int:
     return len({urlsplit(s.url).hostname for s in claim.sources.all()})
 
 
-def verified_publish(*, claim: VerifiedClaim, editor: User) -> VerifiedClaim:
-    require_editor(editor, claim.organization_id)
+def open_reviews(article: Article) -> list[str]:
+    """Who is still reviewing the article (assigned, not submitted), by name."""
+    return list(
+        Assignment.objects.filter(article=article)
+        .exclude(status=AssignmentStatus.SUBMITTED)
+        .order_by("reviewer__username")
+        .values_list("reviewer__username", flat=True)
+    )
+
+
+# What publishing, correcting and retracting change: applied the same way to the
+# preview an editor confirms and to the claim itself.
+PUBLIC_FIELDS = (
+    "claim_reviewed",
+    "verdict",
+    "rating",
+    "summary",
+    "claimant",
+    "claimant_kind",
+    "claim_date",
+    "status",
+    "public_note",
+    "published_at",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a publication, correction or retraction will make of a claim, before it is made.
+
+    `claim` is an unsaved copy, exactly as partners will receive it (the public
+    page, ClaimReview, the API, webhooks): what the editor is asked to confirm.
+    """
+
+    action: str
+    claim: VerifiedClaim
+    note: str = ""
+    # A correction's sources, stored with it.
+    sources: Sequence[SourceInput] | None = None
+    # Who is still reviewing the article: a published claim reaches them too.
+    open_reviews: tuple[str, ...] = ()
+
+    @property
+    def question(self) -> str:
+        if not self.open_reviews:
+            return ""
+        names = list(self.open_reviews)
+        return (
+            f"{_names(names)} {'has' if len(names) == 1 else 'have'} not submitted a review "
+            "of this article yet. A published claim is public at once, to partners and to "
+            "them too: publish anyway?"
+        )
+
+
+def _planned(claim: VerifiedClaim, **changes: Any) -> VerifiedClaim:
+    planned = copy.copy(claim)
+    for name, value in changes.items():
+        setattr(planned, name, value)
+    return planned
+
+
+def plan_publish(claim: VerifiedClaim) -> Plan:
+    """A draft as it will be published; refused when it lacks independent sources."""
     if claim.status != VerifiedStatus.DRAFT:
-        return claim
+        raise ValidationError({"__all__": "Only a draft can be published."})
     needed = claim.article.collection.min_sources
     have = independent_sources(claim)
     if have < needed:
         raise ValidationError(
             {"sources": f"Publishing needs {needed} independent source(s); this claim has {have}."}
         )
+    planned = _planned(claim, status=VerifiedStatus.PUBLISHED, published_at=timezone.now())
+    return Plan("publish", planned, open_reviews=tuple(open_reviews(claim.article)))
+
+
+def plan_correct(claim: VerifiedClaim, *, note: str, judgement: Judgement) -> Plan:
+    """A published claim as the correction will make it, with its public note."""
+    errors: dict[str, str] = {}
+    if claim.status not in {VerifiedStatus.PUBLISHED, VerifiedStatus.CORRECTED}:
+        errors["__all__"] = "Only a published claim can be corrected."
+    if not public_note(note):
+        errors["note"] = "A correction needs a public note saying what changed and why."
+    _check(claim.article, judgement, errors)
+    if errors:
+        raise ValidationError(errors)
+    planned = _planned(
+        claim,
+        claim_reviewed=judgement.claim_reviewed.strip(),
+        verdict=judgement.verdict,
+        rating=judgement.rating,
+        summary=judgement.summary.strip(),
+        claimant=judgement.claimant.strip(),
+        claimant_kind=judgement.claimant_kind,
+        claim_date=judgement.claim_date,
+        status=VerifiedStatus.CORRECTED,
+        public_note=public_note(note),
+    )
+    return Plan("correct", planned, note=public_note(note), sources=judgement.sources)
+
+
+def plan_retract(claim: VerifiedClaim, *, note: str) -> Plan:
+    """A published claim as the retraction will show it: still there, marked retracted."""
+    if claim.status == VerifiedStatus.DRAFT:
+        raise ValidationError({"__all__": "A draft is not public; edit or delete it instead."})
+    if claim.status == VerifiedStatus.RETRACTED:
+        raise ValidationError({"__all__": "This claim is retracted already."})
+    if not public_note(note):
+        raise ValidationError({"note": "A retraction needs a public note saying why."})
+    planned = _planned(claim, status=VerifiedStatus.RETRACTED, public_note=public_note(note))
+    return Plan("retract", planned, note=public_note(note))
+
+
+def _carry_out(plan: Plan, *, editor: User, expected_version: int | None = None) -> VerifiedClaim:
+    """Makes the planned change, recorded and told to partners, in one transaction."""
+    events = {
+        "publish": WebhookEvent.PUBLISHED,
+        "correct": WebhookEvent.CORRECTED,
+        "retract": WebhookEvent.RETRACTED,
+    }
+    kinds = {"correct": CorrectionKind.CORRECTION, "retract": CorrectionKind.RETRACTION}
     with transaction.atomic():
-        current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
-        current.status = VerifiedStatus.PUBLISHED
-        current.published_at = timezone.now()
+        current = VerifiedClaim.objects.select_for_update().get(pk=plan.claim.pk)
+        if expected_version is not None and current.version != expected_version:
+            raise VerifiedConflict(current)
+        for name in PUBLIC_FIELDS:
+            setattr(current, name, getattr(plan.claim, name))
         current.version += 1
         current._history_user = editor  # type: ignore[attr-defined]
         current.save()
+        if plan.sources is not None:
+            sources_store(current, plan.sources)
+        if plan.action in kinds:
+            Correction.objects.create(
+                claim=current, kind=kinds[plan.action], note=plan.note, editor=editor
+            )
         # Written with the change, sent once it commits.
-        webhooks_notify(claim=current, event=WebhookEvent.PUBLISHED)
+        webhooks_notify(claim=current, event=events[plan.action])
     return current
+
+
+def verified_publish(
+    *, claim: VerifiedClaim, editor: User, confirm_open_reviews: bool = False
+) -> VerifiedClaim:
+    """Publishes a draft. A published claim is public at once: partners, the public page,
+    and the reviewers still reviewing the article all see it. So while reviews of the
+    article are open, publishing needs `confirm_open_reviews`, and is refused naming
+    who has not submitted.
+    """
+    require_editor(editor, claim.organization_id)
+    if claim.status != VerifiedStatus.DRAFT:
+        return claim
+    plan = plan_publish(claim)
+    if plan.open_reviews and not confirm_open_reviews:
+        raise ValidationError({"open_reviews": plan.question}, code="open_reviews")
+    return _carry_out(plan, editor=editor)
 
 
 def verified_correct(
@@ -204,59 +350,16 @@ def verified_correct(
 ) -> VerifiedClaim:
     """Changes a published claim, with a public note in the corrections log."""
     require_editor(editor, claim.organization_id)
-    errors: dict[str, str] = {}
-    if claim.status not in {VerifiedStatus.PUBLISHED, VerifiedStatus.CORRECTED}:
-        errors["__all__"] = "Only a published claim can be corrected."
-    if not note.strip():
-        errors["note"] = "A correction needs a public note saying what changed and why."
-    _check(claim.article, judgement, errors)
-    if errors:
-        raise ValidationError(errors)
-    assert judgement.verdict is not None
-    with transaction.atomic():
-        current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
-        if expected_version is not None and current.version != expected_version:
-            raise VerifiedConflict(current)
-        current.claim_reviewed = judgement.claim_reviewed.strip()
-        current.verdict = judgement.verdict
-        current.rating = judgement.rating
-        current.summary = judgement.summary.strip()
-        current.claimant = judgement.claimant.strip()
-        current.claim_date = judgement.claim_date
-        current.status = VerifiedStatus.CORRECTED
-        current.public_note = note.strip()
-        current.version += 1
-        current._history_user = editor  # type: ignore[attr-defined]
-        current.save()
-        sources_store(current, judgement.sources)
-        Correction.objects.create(
-            claim=current, kind=CorrectionKind.CORRECTION, note=note.strip(), editor=editor
-        )
-        webhooks_notify(claim=current, event=WebhookEvent.CORRECTED)
-    return current
+    plan = plan_correct(claim, note=note, judgement=judgement)
+    return _carry_out(plan, editor=editor, expected_version=expected_version)
 
 
 def verified_retract(*, claim: VerifiedClaim, editor: User, note: str) -> VerifiedClaim:
     """Withdraws a published claim; it stays visible, marked retracted."""
     require_editor(editor, claim.organization_id)
-    if claim.status == VerifiedStatus.DRAFT:
-        raise ValidationError({"__all__": "A draft is not public; edit or delete it instead."})
     if claim.status == VerifiedStatus.RETRACTED:
         return claim
-    if not note.strip():
-        raise ValidationError({"note": "A retraction needs a public note saying why."})
-    with transaction.atomic():
-        current = VerifiedClaim.objects.select_for_update().get(pk=claim.pk)
-        current.status = VerifiedStatus.RETRACTED
-        current.public_note = note.strip()
-        current.version += 1
-        current._history_user = editor  # type: ignore[attr-defined]
-        current.save()
-        Correction.objects.create(
-            claim=current, kind=CorrectionKind.RETRACTION, note=note.strip(), editor=editor
-        )
-        webhooks_notify(claim=current, event=WebhookEvent.RETRACTED)
-    return current
+    return _carry_out(plan_retract(claim, note=note), editor=editor)
 
 
 def judgement_reusing(
@@ -292,3 +395,17 @@ def judgement_reusing(
         sources=reused + [s for s in judgement.sources if s.url not in known],
         summary=judgement.summary.strip() or earlier.summary,
     )
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# "Correction:" or "Retraction:" typed at the start of a note: every page that
+# shows the note already says which it is.
+NOTE_LABEL = re.compile(r"^\s*(correction|retraction)\s*[:\-–—]\s*", re.IGNORECASE)
+
+
+def public_note(note: str) -> str:
+    """A correction's or retraction's public note as shown: trimmed, labelled once."""
+    return NOTE_LABEL.sub("", note.strip(), count=1).strip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -9,25 +10,36 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotations.agreement.runs import latest_report
 from annotations.core.http import HtmxHttpRequest
 from annotations.core.inputs import describe_error
-from annotations.core.permissions import of_editors
+from annotations.core.permissions import of_editors, reviewing
+from annotations.core.refusals import still_reviewing
 from annotations.models import (
     Article,
+    ClaimantKind,
+    Correction,
     VerifiedClaim,
     VerifiedStatus,
 )
 from annotations.newsrooms.selectors import collections_for
+from annotations.publishing.records import Context, claim_review
+from annotations.publishing.rows import row_of
 from annotations.verification.forms import ClaimActionForm, JudgementForm
-from annotations.verification.selectors import AdjudicationUnit, adjudication_units, claim_history
+from annotations.verification.history import claim_history
+from annotations.verification.selectors import AdjudicationUnit, adjudication_units
 from annotations.verification.services import (
     CLAIM_REVIEWED_HINT,
+    Plan,
     VerifiedConflict,
     independent_sources,
     judgement_reusing,
+    plan_correct,
+    plan_publish,
+    plan_retract,
     verified_claim_save,
     verified_correct,
     verified_publish,
@@ -54,6 +66,40 @@ def _editor_claim(request: HtmxHttpRequest, pk: int) -> VerifiedClaim:
     )
 
 
+def _preview(plan: Plan, posted: Any) -> dict[str, Any]:
+    """What the editor confirms: the public page and the ClaimReview partners will receive,
+    and the form's fields to send again with the confirmation."""
+    claim = plan.claim
+    corrections = list(claim.corrections.order_by("created_at"))
+    if plan.action in {"correct", "retract"}:
+        corrections.append(
+            Correction(
+                claim=claim, kind=plan.action + "ion", note=plan.note, created_at=timezone.now()
+            )
+        )
+    review = claim_review(Context.of(claim.organization, public=True), row_of(claim))
+    return {
+        "plan": plan,
+        "claim": claim,
+        "sources": claim.sources.filter(confidential=False).order_by("order", "pk"),
+        "corrections": corrections,
+        "claim_review": json.dumps(review, ensure_ascii=False, indent=2),
+        "fields": [
+            (name, value)
+            for name in posted
+            if name not in {"csrfmiddlewaretoken", "confirm"}
+            for value in posted.getlist(name)
+        ],
+    }
+
+
+def _still_reviewing(request: HtmxHttpRequest, claim: VerifiedClaim) -> HttpResponse | None:
+    """The refusal page for an editor still reviewing the claim's article, or None."""
+    if reviewing(request.user).filter(article_id=claim.article_id).exists():
+        return still_reviewing(request, claim.article)
+    return None
+
+
 @require_GET
 @login_required
 def adjudication_queue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
@@ -68,8 +114,15 @@ def adjudication_queue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     articles = collection.articles.order_by("title")
     if verdict:
         articles = articles.filter(claims__verdict__slug=verdict).distinct()
-    rows = []
+    # Articles the editor is reviewing themselves: listed, but nothing of the
+    # others' work on them until the editor submits (blind review).
+    reviewed = set(reviewing(request.user).values_list("article_id", flat=True))
+    rows: list[dict[str, Any]] = []
     for article in articles:
+        if article.pk in reviewed:
+            if not verdict and not status:
+                rows.append({"article": article, "reviewing": True, "disagreement": None})
+            continue
         verified = article.verified_claims.count()
         units = disagreement.get(article.pk, {}).get("units")
         done = units is not None and verified >= units
@@ -100,21 +153,51 @@ def adjudication_queue(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _unit_form(unit: AdjudicationUnit, posted: Any) -> dict[str, Any]:
-    """What a unit's form shows: the stored claim, or what the editor posted before an error."""
+    """What a unit's form shows: what was saved, or what the editor posted before an error.
+
+    A saved unit shows its verified claim as it stands: its span (the reviewer's
+    whose span it is, or "as saved"), its verdict and rating, and the sources it
+    keeps, so that saving again changes only what the editor changed.
+    """
     verified = unit.verified
     first = unit.claims[0]
-    values: dict[str, Any] = {
-        "version": verified.version if verified else 0,
-        "span_from": str(first.pk),
-        "verdict_from": str(first.pk) if first.verdict_id else "own",
-        "own_verdict": "",
-        "claim_reviewed": verified.claim_reviewed if verified else first.quote,
-        "summary": verified.summary if verified else "",
-        "claimant": verified.claimant if verified else "",
-        "claim_date": verified.claim_date.isoformat() if verified and verified.claim_date else "",
-        "rating": "",
-        "sources": {str(pk) for pk, *_ in unit.sources},
-    }
+    values: dict[str, Any]
+    if verified is None:
+        values = {
+            "version": 0,
+            "span_from": str(first.pk),
+            "verdict_from": str(first.pk) if first.verdict_id else "own",
+            "own_verdict": "",
+            "claim_reviewed": first.quote,
+            "summary": "",
+            "claimant": "",
+            "claimant_kind": "Person",
+            "claim_date": "",
+            "rating": "",
+            "sources": {value for value, *_ in unit.sources},
+        }
+    else:
+        span = next(
+            (c for c in unit.claims if (c.start, c.end) == (verified.start, verified.end)), None
+        )
+        verdicts = [c for c in unit.claims if c.verdict_id == verified.verdict_id]
+        verdict = next((c for c in verdicts if c.rating == verified.rating), None) or next(
+            iter(verdicts), None
+        )
+        kept = {s.url for s in verified.sources.all()}
+        values = {
+            "version": verified.version,
+            "span_from": str(span.pk) if span else "saved",
+            "verdict_from": str(verdict.pk) if verdict else "own",
+            "own_verdict": str(verified.verdict_id),
+            "claim_reviewed": verified.claim_reviewed,
+            "summary": verified.summary,
+            "claimant": verified.claimant,
+            "claimant_kind": verified.claimant_kind,
+            "claim_date": verified.claim_date.isoformat() if verified.claim_date else "",
+            "rating": "" if verified.rating is None else str(verified.rating),
+            "sources": {value for value, url, *_ in unit.sources if url in kept},
+        }
     if posted is not None:
         for key in (
             "span_from",
@@ -123,6 +206,7 @@ def _unit_form(unit: AdjudicationUnit, posted: Any) -> dict[str, Any]:
             "claim_reviewed",
             "summary",
             "claimant",
+            "claimant_kind",
             "claim_date",
             "rating",
         ):
@@ -135,7 +219,10 @@ def _unit_form(unit: AdjudicationUnit, posted: Any) -> dict[str, Any]:
 @login_required
 def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = _editor_article(request, pk)
-    units = adjudication_units(article)
+    reviewed = list(reviewing(request.user).values_list("article_id", flat=True))
+    if article.pk in reviewed:
+        return still_reviewing(request, article)
+    units = adjudication_units(article, exclude_articles=reviewed)
     errors: dict[int, str] = {}
     if request.method == "POST":
         form = JudgementForm(request.POST)
@@ -155,7 +242,9 @@ def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             if unit.verified and expected == 0:
                 # Another editor saved this unit after this page was loaded.
                 raise VerifiedConflict(unit.verified)
-            judgement = form.judgement(article=article, unit_claims=unit.claims)
+            judgement = form.judgement(
+                article=article, unit_claims=unit.claims, verified=unit.verified
+            )
             if form.cleaned_data["reuse"] is not None:
                 earlier = get_object_or_404(
                     VerifiedClaim.objects.filter(
@@ -182,7 +271,7 @@ def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 "replace theirs, or reload to keep it."
             )
             # The page shows the claim as it is now, and the version to replace.
-            units = adjudication_units(article)
+            units = adjudication_units(article, exclude_articles=reviewed)
         except ValidationError as exc:
             errors[unit.index] = describe_error(exc)
         else:
@@ -198,6 +287,7 @@ def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             "units": units,
             "errors": errors,
             "labels": article.collection.taxonomy.labels.order_by("order"),
+            "claimant_kinds": ClaimantKind.choices,
             "posted": request.POST if request.method == "POST" else None,
         },
         status=422 if errors else 200,
@@ -208,6 +298,8 @@ def adjudicate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def verified_claim_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     claim = _editor_claim(request, pk)
+    if blind := _still_reviewing(request, claim):
+        return blind
     return _claim_page(request, claim)
 
 
@@ -240,16 +332,30 @@ def _claim_page(request: HtmxHttpRequest, claim: VerifiedClaim, **extra: Any) ->
 @login_required
 def verified_claim_action(request: HtmxHttpRequest, pk: int, action: str) -> HttpResponse:
     claim = _editor_claim(request, pk)
+    if blind := _still_reviewing(request, claim):
+        return blind
     form = ClaimActionForm(request.POST)
     note = form.data.get("note", "")
     try:
+        # First what partners will receive, for the editor to confirm; then the change.
         if action == "publish":
-            verified_publish(claim=claim, editor=request.user)
+            plan = plan_publish(claim)
+        elif action == "retract":
+            plan = plan_retract(claim, note=note)
+        elif action == "correct":
+            plan = plan_correct(claim, note=note, judgement=form.correction(claim))
+        else:
+            raise Http404
+        if form.data.get("confirm") != "1":
+            return _claim_page(request, claim, preview=_preview(plan, form.data))
+        if action == "publish":
+            # The preview said who is still reviewing: confirming it is publishing anyway.
+            verified_publish(claim=claim, editor=request.user, confirm_open_reviews=True)
             messages.success(request, "Published.")
         elif action == "retract":
             verified_retract(claim=claim, editor=request.user, note=note)
             messages.success(request, "Retracted. It stays visible, marked retracted.")
-        elif action == "correct":
+        else:
             verified_correct(
                 claim=claim,
                 editor=request.user,
@@ -258,8 +364,6 @@ def verified_claim_action(request: HtmxHttpRequest, pk: int, action: str) -> Htt
                 judgement=form.correction(claim),
             )
             messages.success(request, "Corrected; the note is in the corrections log.")
-        else:
-            raise Http404
     except VerifiedConflict as conflict:
         return _claim_page(
             request,

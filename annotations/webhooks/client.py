@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 import urllib.parse
@@ -12,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+
+from annotations.core.addresses import public_address
 
 TIMEOUT_SECONDS = 10
 
@@ -30,35 +31,18 @@ class Answer:
         return self.status is not None and 200 <= self.status < 300
 
 
-# The well-known NAT64 prefix: 64:ff9b::a9fe:a9fe is 169.254.169.254 on such a network.
-NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-
-
 class AddressRefused(OSError):
     """The receiver's address is on a private network, and the settings keep webhooks off it."""
 
 
 def refused_address(address: str) -> bool:
-    """Whether a webhook may not be sent to this IP address.
+    """Whether a webhook may not be sent to this IP address (core.addresses' rule).
 
     Unless WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES is on (development and tests
-    send to 127.0.0.1), only public internet addresses: not loopback, private
-    networks, link-local (cloud metadata at 169.254.169.254), or reserved ones.
-    An admin could otherwise point a webhook at the workbench's own network.
+    send to 127.0.0.1): an admin could otherwise point a webhook at the
+    workbench's own network.
     """
-    if settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES:
-        return False
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        # An IPv4 address carried inside an IPv6 one is where the packets go.
-        inside = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
-        if ip in NAT64:
-            inside.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if any(v4 is not None and refused_address(str(v4)) for v4 in inside):
-            return True
-        if ip.is_site_local:
-            return True
-    return not ip.is_global or ip.is_multicast
+    return not settings.WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES and not public_address(address)
 
 
 def _vetted_connection(

@@ -30,7 +30,10 @@
     else if (/^[1-9]$/.test(event.key)) {
       const row = unit.querySelector(`tr[data-key="${event.key}"]`);
       if (!row) return;
-      row.querySelectorAll("input[type=radio]:not([disabled])").forEach((r) => { r.checked = true; });
+      row.querySelectorAll("input[type=radio]:not([disabled])").forEach((r) => {
+        r.checked = true;
+        r.dispatchEvent(new Event("change", { bubbles: true }));
+      });
     } else return;
     event.preventDefault();
   });
@@ -39,6 +42,17 @@
     const area = event.target.closest("textarea[data-hint]");
     if (!area) return;
     area.classList.toggle("too-long", area.value.length > Number(area.dataset.hint));
+    // Edited by hand: it no longer follows the chosen span.
+    area.dataset.edited = "";
+  });
+
+  // "Claim as reviewed" follows the chosen span (its quote) until the editor
+  // writes it themselves, or the unit was saved with its own wording.
+  document.addEventListener("change", (event) => {
+    const radio = event.target.closest("input[name=span_from][data-quote]");
+    if (!radio) return;
+    const area = radio.form.querySelector("textarea[name=claim_reviewed]");
+    if (area && !("edited" in area.dataset)) area.value = radio.dataset.quote;
   });
 
   focus(current);

@@ -116,17 +116,25 @@
 
   const form = () => document.getElementById("claim-form");
 
+  // Where the form was last put, beside its selection: a form answered with its
+  // errors (a new element) goes back there rather than below the article.
+  let lastPlace = null;
+
   function place(el, rect) {
     const width = Math.min(420, window.innerWidth - 24);
-    el.style.width = `${width}px`;
-    el.style.left = `${Math.max(12, Math.min(rect.left + window.scrollX, window.scrollX + window.innerWidth - width - 12))}px`;
-    el.style.top = `${rect.bottom + window.scrollY + 8}px`;
+    lastPlace = {
+      width: `${width}px`,
+      left: `${Math.max(12, Math.min(rect.left + window.scrollX, window.scrollX + window.innerWidth - width - 12))}px`,
+      top: `${rect.bottom + window.scrollY + 8}px`,
+    };
+    Object.assign(el.style, lastPlace);
   }
 
   function show(el, rect) {
     el.hidden = false;
     el.classList.remove("closed");
     if (rect) place(el, rect);
+    else if (lastPlace) Object.assign(el.style, lastPlace);
     el.scrollIntoView({ block: "nearest" });
     const chosen = el.querySelector("input[name=verdict]:checked") || el.querySelector("input[name=verdict]");
     if (chosen) chosen.focus({ preventScroll: true });
@@ -158,8 +166,27 @@
     el.querySelector("[name=end]").value = span.end;
     el.querySelector("[name=quote]").value = span.quote;
     el.querySelector("#selected-quote").textContent = span.quote;
+    warnIfMarked(el, span);
     show(el, rect);
     loadSimilar(el, span.quote);
+  }
+
+  // A passage the reviewer marked already: said at once, with the way to that
+  // claim, rather than refused at save.
+  function warnIfMarked(el, span) {
+    const alert = el.querySelector(".form-alert");
+    if (!alert) return;
+    alert.replaceChildren();
+    const mine = document.querySelector(
+      `#claim-list li[data-own][data-start="${span.start}"][data-end="${span.end}"]`
+    );
+    if (!mine) return;
+    const link = document.createElement("a");
+    link.href = `#c${mine.dataset.claim}`;
+    link.className = "claim-link";
+    link.dataset.claim = mine.dataset.claim;
+    link.textContent = "edit that claim";
+    alert.append("You already marked exactly this passage: ", link, " instead.");
   }
 
   // ---- Claims checked before ----------------------------------------------
@@ -358,6 +385,16 @@
     }
   });
 
+  // A claim holds at most data-max sources (the server's limit): the button
+  // that adds a row goes away at the limit, and says why.
+  const limitSources = (el) => {
+    const fieldset = el.querySelector("fieldset.sources");
+    const max = Number(fieldset.dataset.max || 0);
+    const full = max > 0 && el.querySelectorAll(".source-rows .source-row").length >= max;
+    el.querySelector(".add-source").hidden = full;
+    fieldset.querySelector(".sources-full").hidden = !full;
+  };
+
   document.addEventListener("click", (event) => {
     const link = event.target.closest(".claim-link");
     if (link) {
@@ -373,14 +410,18 @@
     }
     if (event.target.closest(".add-source")) {
       const el = form();
+      const rows = el.querySelector(".source-rows");
       const row = el.querySelector(".source-template").content.firstElementChild.cloneNode(true);
-      el.querySelector(".source-rows").append(row);
+      rows.append(row);
       row.querySelector("input").focus();
+      limitSources(el);
       return;
     }
     const remove = event.target.closest(".remove-source");
     if (remove) {
+      const el = form();
       remove.closest(".source-row").remove();
+      limitSources(el);
       return;
     }
     if (event.target.closest("#claim-form .cancel")) close();

@@ -6,6 +6,7 @@ articles but never import them. The Rival Gazette's members see nothing of it.
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
@@ -151,6 +152,35 @@ def test_the_list_filters_by_collection_and_pages(demo):
     rest = client.get(in_desk["next"]).json()
     assert [a["id"] for a in rest["results"]] == [demo.pk]
     assert elsewhere["results"] == []
+
+
+@pytest.mark.parametrize("page_size", ["null", "", "0", "101", "ten"])
+def test_a_page_size_that_is_not_1_to_100_answers_400_naming_it(demo, page_size):
+    # DRF's paginator would quietly use its default instead.
+    response = importer().get(LIST, {"page_size": page_size})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["page_size"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"title": 5}, "title"), ({"language": 0}, "language")],
+)
+def test_a_value_of_the_wrong_json_type_answers_400_naming_it(demo, changes, field):
+    # DRF would have stored the number 5 as the title "5".
+    response = importer().post(LIST, body(**changes), format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == [field]
+    assert not Article.objects.filter(title="5").exists()
+
+
+def test_an_empty_collection_filter_answers_400_naming_it(demo):
+    response = importer().get(LIST, {"collection": ""})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["collection"]
 
 
 def test_another_newsroom_sees_none_of_the_articles(demo):

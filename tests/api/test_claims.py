@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotations.keys.services import api_key_revoke
-from annotations.models import ApiKey, VerifiedClaim, VerifiedSource
+from annotations.models import ApiKey, Article, VerifiedClaim, VerifiedSource
 from annotations.newsrooms.services import member_create, organization_create
 from annotations.verification import services as verification
 from tests.api.conftest import key_for, keyed, publish_many
@@ -74,6 +74,9 @@ def test_a_retracted_claim_stays_listed_as_retracted(demo, partner):
 
 
 def test_filters_narrow_the_list(demo, partner):
+    # The demo article was imported without its address: give it one to filter by.
+    Article.objects.filter(pk=demo.pk).update(url="https://news.example/walikale")
+    demo.refresh_from_db()
     forces = VerifiedClaim.objects.get(quote="reposition its forces")
     peace = VerifiedClaim.objects.get(quote="give peace a chance")
 
@@ -102,6 +105,14 @@ def test_filters_narrow_the_list(demo, partner):
         ({"cursor": "not-a-cursor"}, "cursor"),
         ({"article_url": "javascript:alert(1)"}, "article_url"),
         ({"format": "xml"}, "format"),
+        # Nothing where a value is required is refused too, not read as "no filter".
+        ({"page_size": "null"}, "page_size"),
+        ({"page_size": ""}, "page_size"),
+        ({"verdict": ""}, "verdict"),
+        ({"status": ""}, "status"),
+        ({"updated_since": ""}, "updated_since"),
+        ({"q": ""}, "q"),
+        ({"format": ""}, "format"),
     ],
 )
 def test_a_bad_parameter_answers_400_naming_it(demo, partner, params, field):
@@ -206,6 +217,18 @@ def test_another_newsrooms_key_sees_nothing_and_gets_404(demo):
     assert rival.get(detail(claim.pk), {"format": "claimreview"}).status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("cursor", "count"),
+    [("0.0", 2), ("1.1", 2), ("999999999999999999.999999999999999999", 0)],
+)
+def test_every_cursor_of_the_documented_form_is_taken(demo, partner, cursor, count):
+    # `<microseconds>.<id>`, as the schema's pattern says: the page after that point.
+    response = partner.get(LIST, {"cursor": cursor})
+
+    assert response.status_code == 200, response.content
+    assert len(response.json()["results"]) == count
+
+
 def test_a_page_of_100_claims_with_sources_costs_at_most_5_queries(
     demo, partner, django_assert_max_num_queries
 ):
@@ -219,20 +242,12 @@ def test_a_page_of_100_claims_with_sources_costs_at_most_5_queries(
 
 
 def test_too_many_requests_get_429_with_retry_after(demo, settings):
-    rest_framework = settings.REST_FRAMEWORK
-    settings.REST_FRAMEWORK = rest_framework | {"DEFAULT_THROTTLE_RATES": {"api": "3/min"}}
-    from rest_framework.settings import api_settings
-    from rest_framework.throttling import SimpleRateThrottle
-
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-    try:
-        client = keyed(key_for("editor"))
-        answers = [client.get(LIST).status_code for _ in range(4)]
-        limited = client.get(LIST)
-        other = keyed(key_for("editor")).get(LIST)
-    finally:
-        settings.REST_FRAMEWORK = rest_framework
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # The throttle reads the rate for each request: the setting applies at once.
+    settings.REST_FRAMEWORK = settings.REST_FRAMEWORK | {"DEFAULT_THROTTLE_RATES": {"api": "3/min"}}
+    client = keyed(key_for("editor"))
+    answers = [client.get(LIST).status_code for _ in range(4)]
+    limited = client.get(LIST)
+    other = keyed(key_for("editor")).get(LIST)
 
     assert answers == [200, 200, 200, 429]
     assert limited.status_code == 429

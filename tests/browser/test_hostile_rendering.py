@@ -87,7 +87,7 @@ def hostile(transactional_db) -> VerifiedClaim:
         annotation_ids=[annotation.pk],
     )
     claim = verification.verified_claim_save(article=article, editor=bob, judgement=judgement)
-    claim = verification.verified_publish(claim=claim, editor=bob)
+    claim = verification.verified_publish(claim=claim, editor=bob, confirm_open_reviews=True)
     return verification.verified_correct(
         claim=claim, editor=bob, note=f"Corrected {SCRIPT} {BREAKOUT}", judgement=judgement
     )

@@ -128,6 +128,7 @@ def test_a_rejected_save_keeps_what_was_typed(page, demo):
     form.get_by_role("button", name="+ Add a source").click()
     form.locator("input[name=source_url]").fill("javascript:alert(document.cookie)")
     form.locator("input[name=source_title]").fill("Suspicious link")
+    form.locator("select[name=source_stance]").select_option("supports")
     form.get_by_role("button", name=re.compile("^Save")).click()
 
     expect(form.locator(".error")).to_contain_text("is not an http(s) address")
@@ -244,3 +245,106 @@ def test_the_page_reads_without_javascript(browser, live_server, demo):
     expect(page.locator("mark").first).to_be_visible()
     screenshot(page, "reader-editor-no-js")
     context.close()
+
+
+def test_the_form_stops_adding_source_rows_at_the_limit_and_says_why(page, demo):
+    ClaimAnnotation.objects.filter(reviewer__username="reviewer1").delete()
+    log_in(page, "reviewer1")
+    open_demo(page, demo)
+    drag_select(page, "reposition its forces")
+    form = page.locator("#claim-form")
+    add = form.get_by_role("button", name="+ Add a source")
+    for _ in range(20):
+        add.click()
+    expect(form.locator(".source-rows .source-row")).to_have_count(20)
+    expect(add).to_be_hidden()
+    expect(form.get_by_text("A claim has at most 20 sources.")).to_be_visible()
+    form.locator(".remove-source").first.click()
+    expect(add).to_be_visible()
+
+
+def test_a_source_says_its_stance_and_the_form_stays_beside_the_selection(page, demo):
+    # The new user's path: every source silently "supported"; a rejected save
+    # jumped the form below the article; a 552 px row cut its error off in a
+    # 418 px form.
+    ClaimAnnotation.objects.filter(reviewer__username="reviewer1").delete()
+    log_in(page, "reviewer1")
+    for width in (320, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        open_demo(page, demo)
+        drag_select(page, "reposition its forces")
+        form = page.locator("#claim-form")
+        top = "e => e.getBoundingClientRect().top + window.scrollY"
+        placed = form.evaluate(top)
+        form.get_by_role("button", name="+ Add a source").click()
+        expect(form.locator("select[name=source_stance]")).to_have_value("")
+        form.locator("input[name=source_url]").fill("https://acleddata.example/" + "walikale-" * 12)
+        form.get_by_role("button", name=re.compile("^Save")).click()
+        error = form.locator(".source-row .error")
+        expect(error).to_contain_text("Choose whether it supports, refutes or gives context")
+        # Still where it was, beside the selection, and nothing wider than the form.
+        assert abs(form.evaluate(top) - placed) < 2
+        row, box = form.locator(".source-row").bounding_box(), form.bounding_box()
+        assert row["x"] + row["width"] <= box["x"] + box["width"] + 1
+        assert error.evaluate("e => e.scrollWidth <= e.clientWidth")
+        screenshot(page, f"claim-form-{width}px")
+    assert not ClaimAnnotation.objects.filter(reviewer__username="reviewer1").exists()
+
+
+def test_selecting_a_passage_already_marked_says_so_at_once(page, demo):
+    log_in(page, "reviewer1")
+    open_demo(page, demo)
+    mine = ClaimAnnotation.objects.filter(reviewer__username="reviewer1").first()
+    drag_select(page, mine.quote)
+    alert = page.locator("#claim-form .form-alert")
+    expect(alert).to_contain_text("You already marked exactly this passage")
+    alert.get_by_role("link", name="edit that claim").click()
+    expect(page.locator(f"#item-{mine.pk}")).to_have_class(re.compile(r"\bcurrent\b"))
+
+
+def test_the_claim_list_says_how_many_sources_each_claim_has(page, demo):
+    log_in(page, "reviewer1")
+    open_demo(page, demo)
+    for claim in ClaimAnnotation.objects.filter(reviewer__username="reviewer1"):
+        n = claim.sources.count()
+        said = "no source" if n == 0 else f"{n} source{'s' if n > 1 else ''}"
+        expect(page.locator(f"#item-{claim.pk} .claim-meta")).to_contain_text(said)
+
+
+def test_an_arabic_paragraph_in_an_english_article_reads_right_to_left(page, demo):
+    planet = demo.organization
+    desk, _ = collection_ensure(organization=planet, slug="mixed-directions")
+    reviewer = member_create(
+        organization=planet, username="reviewer1", role="reviewer"
+    ).membership.user
+    article = ArticleFactory(
+        collection=desk,
+        url="https://news.example/mixed",
+        language="en",
+        text=(
+            "The ministry issued a statement in Arabic on Friday.\n"
+            "قالت الوزارة إن القوات ستنسحب من المدينة يوم الجمعة.\n"
+            "Observers doubted it."
+        ),
+    )
+    assignment_ensure(article=article, reviewer=reviewer)
+    log_in(page, "reviewer1")
+    page.goto(f"/articles/{article.pk}/")
+    arabic = page.locator("#reader-text p", has_text="قالت الوزارة")
+    expect(arabic).to_have_attribute("dir", "rtl")
+    expect(page.locator("#reader-text p", has_text="Observers")).to_have_attribute("dir", "ltr")
+    # Right to left: the sentence starts at the right edge, its full stop at the left.
+    box = arabic.bounding_box()
+    first = arabic.evaluate(
+        """p => { const r = document.createRange(); const t = p.querySelector('span').firstChild;
+                  r.setStart(t, 0); r.setEnd(t, 1); return r.getBoundingClientRect().right; }"""
+    )
+    assert first > box["x"] + box["width"] / 2
+    screenshot(page, "reader-mixed-directions")
+    drag_select(page, "القوات ستنسحب")
+    page.locator("#claim-form").get_by_role("radio", name="Unverifiable", exact=True).check()
+    page.locator("#claim-form").get_by_role("button", name=re.compile("^Save")).click()
+    expect(page.locator("#claim-form")).to_be_hidden()
+    claim = ClaimAnnotation.objects.get(article=article)
+    assert claim.quote == "القوات ستنسحب"
+    assert article.text[claim.start : claim.end] == claim.quote

@@ -122,6 +122,22 @@ def test_pasting_an_article_creates_it(desk, bob):
     assert "Ceasefire talks resume" in response.text.split("</table>")[0]
 
 
+def test_a_pasted_article_takes_its_language_and_so_its_direction(desk, bob):
+    as_user(bob).post(
+        reverse("collection-paste", args=[desk.pk]),
+        {
+            "title": "بيان الوزارة",
+            "url": "",
+            "language": "ar",
+            "text": "قالت الوزارة إن القوات ستنسحب.",
+        },
+    )
+    article = Article.objects.get(collection=desk)
+    assert (article.language, article.direction) == ("ar", "rtl")
+    page = as_user(bob).get(reverse("article-reader", args=[article.pk])).text
+    assert 'lang="ar" dir="rtl"' in page
+
+
 def test_pasting_the_same_text_again_changes_nothing_and_says_so(desk, bob):
     client = as_user(bob)
     data = {"title": "Talks", "url": "", "text": "Delegations met in Doha."}

@@ -65,12 +65,17 @@ def settle(article: Article, phrase: str, slug: str, *, publish: bool = True, **
             rating=extra.pop("rating", verdict(slug).rating),
             summary=extra.pop("summary", "What we found."),
             claimant=extra.pop("claimant", "Congo River Alliance (M23)"),
+            claimant_kind=extra.pop("claimant_kind", "Organization"),
             sources=extra.pop(
                 "sources", [SourceInput(url="https://maps.example/kisangani", title="Map")]
             ),
         ),
     )
-    return verification.verified_publish(claim=claim, editor=editor()) if publish else claim
+    return (
+        verification.verified_publish(claim=claim, editor=editor(), confirm_open_reviews=True)
+        if publish
+        else claim
+    )
 
 
 @pytest.fixture
@@ -137,7 +142,7 @@ def test_filters_by_status_verdict_and_date(desk, tmp_path):
 
 
 def test_csv_is_two_files_with_formulas_neutralised(desk, tmp_path):
-    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path)))
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv-zip", tmp_path)))
     assert sorted(archive.namelist()) == ["claims.csv", "sources.csv"]
     claims = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
     sources = list(csv.DictReader(io.StringIO(archive.read("sources.csv").decode("utf-8-sig"))))
@@ -161,11 +166,26 @@ def test_csv_is_two_files_with_formulas_neutralised(desk, tmp_path):
     assert len(sources) == sum(int(c["source_count"]) for c in claims)
 
 
+@pytest.mark.parametrize("first", ["＝", "＋", "－", "＠"])
+def test_full_width_formula_characters_are_neutralised_too(desk, tmp_path, first):
+    # Excel and LibreOffice run ＝SUM(…) typed with an East Asian input method
+    # as a formula, as they run =SUM(…).
+    VerifiedClaim.objects.filter(status="published").update(
+        claim_reviewed=f'{first}HYPERLINK("http://evil.example")', claimant=f"{first}1+1"
+    )
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv-zip", tmp_path)))
+    claims = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
+    assert {c["claim_reviewed"] for c in claims if c["status"] == "published"} == {
+        f'\'{first}HYPERLINK("http://evil.example")'
+    }
+    assert {c["claimant"] for c in claims if c["status"] == "published"} == {f"'{first}1+1"}
+
+
 def test_the_csv_files_are_quoted_as_csv_writer_quotes(desk, tmp_path):
     VerifiedClaim.objects.filter(status="published").update(
         summary='Said "no", then\r\nyes, twice', claimant="-1 point, +2"
     )
-    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path, audience="newsroom")))
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv-zip", tmp_path, audience="newsroom")))
     for name in archive.namelist():
         text = archive.read(name).decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(text, newline="")))
@@ -230,7 +250,7 @@ def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path
     claims = make_tricky()
     Article.objects.filter(pk=desk.pk).update(title='=cmd|" /C calc"!A0, "quoted"')
     records = {r["id"]: r for r in jsonl(export(desk, "jsonl", tmp_path, status="all"))}
-    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv", tmp_path, status="all")))
+    archive = zipfile.ZipFile(io.BytesIO(export(desk, "csv-zip", tmp_path, status="all")))
     rows = list(csv.DictReader(io.StringIO(archive.read("claims.csv").decode("utf-8-sig"))))
 
     def cell(value) -> str:
@@ -246,7 +266,13 @@ def test_every_csv_cell_is_the_claims_own_value_under_its_heading(desk, tmp_path
         shared = [f for f in csvfile.CSV_CLAIM_FIELDS if f in record and f != "sources"]
         assert len(shared) == 19
         for field in shared:
-            assert row[field] == cell(record[field]), field
+            # Times as spreadsheets read them: UTC, to the second.
+            expected = (
+                csvfile.sheet_time(record[field])
+                if field in {"published_at", "updated_at"}
+                else cell(record[field])
+            )
+            assert row[field] == expected, field
         assert row["article_title"] == cell(record["article"]["title"])
         assert row["article_url"] == cell(record["article"]["url"])
         assert row["source_count"] == str(len(record["sources"]))
@@ -325,10 +351,10 @@ def test_dates_and_times_are_written_as_isoformat_writes_them(desk, tmp_path, mi
     assert review["itemReviewed"]["datePublished"] == "2026-02-03"
 
 
-@pytest.mark.parametrize("export_format", ["csv", "jsonl", "claimreview"])
+@pytest.mark.parametrize("export_format", ["csv-zip", "csv", "jsonl", "claimreview"])
 def test_a_file_written_a_claim_per_page_is_the_same_file(desk, tmp_path, export_format):
     def contents(data: bytes) -> dict[str, bytes]:
-        if export_format != "csv":
+        if export_format != "csv-zip":
             return {"file": data}
         archive = zipfile.ZipFile(io.BytesIO(data))
         return {name: archive.read(name) for name in archive.namelist()}
@@ -371,6 +397,7 @@ def test_claimreview_has_what_google_asks_for(desk, tmp_path):
             verdict=verdict("unverifiable"),
             summary=claim.summary,
             claimant=claim.claimant,
+            claimant_kind=claim.claimant_kind,
         ),
     )
     reviews = json.loads(export(desk, "claimreview", tmp_path))
@@ -643,3 +670,53 @@ def test_the_report_exports_leave_confidential_sources_out(desk, tmp_path):
     assert "tipster.example" not in html
     assert "give peace a chance" in html
     assert export(desk, "report-pdf", tmp_path).startswith(b"%PDF-")
+
+
+def test_a_csv_is_one_spreadsheet_with_its_sources_in_columns(desk, tmp_path):
+    # `export_claims --format csv --out claims.csv` wrote a zip under a .csv name.
+    data = export(desk, "csv", tmp_path, status="all", audience="newsroom")
+    assert not data.startswith(b"PK")  # not a zip
+    text = data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    heading = next(csv.reader(io.StringIO(text)))
+    # The claim and its quote first, the offsets last.
+    assert heading[:2] == ["claim_reviewed", "quote"]
+    assert heading[-2:] == ["start", "end"]
+    most = max(int(r["source_count"]) for r in rows)
+    assert [h for h in heading if h.startswith("source_") and h.endswith("_url")] == [
+        f"source_{i}_url" for i in range(1, most + 1)
+    ]
+    for row in rows:
+        claim = VerifiedClaim.objects.get(pk=int(row["id"]))
+        urls = [s.url for s in claim.sources.order_by("order", "pk")]
+        assert [row[f"source_{i}_url"] for i in range(1, len(urls) + 1)] == urls
+        assert all(row[f"source_{i}_url"] == "" for i in range(len(urls) + 1, most + 1))
+        # Times as spreadsheets read them: UTC, no fraction of a second.
+        if claim.published_at:
+            assert row["published_at"] == claim.published_at.astimezone(UTC).strftime(
+                "%Y-%m-%d %H:%M:%S"
+            )
+        assert demo_text(claim) == row["quote"]
+
+
+def demo_text(claim: VerifiedClaim) -> str:
+    return claim.article.text[claim.start : claim.end]
+
+
+def test_the_command_writes_a_spreadsheet_under_a_csv_name_and_a_zip_under_a_zip_one(
+    desk, tmp_path
+):
+    call_command(
+        "export_claims", "--org", "demo", "--format", "csv", "--out", str(tmp_path / "claims.csv")
+    )
+    call_command(
+        "export_claims",
+        "--org",
+        "demo",
+        "--format",
+        "csv-zip",
+        "--out",
+        str(tmp_path / "claims.zip"),
+    )
+    assert (tmp_path / "claims.csv").read_bytes().startswith("\ufeffclaim_reviewed".encode())
+    assert zipfile.is_zipfile(tmp_path / "claims.zip")

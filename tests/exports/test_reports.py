@@ -124,7 +124,7 @@ def publish_arabic_claim(collection: Collection) -> VerifiedClaim:
             ],
         ),
     )
-    return verification.verified_publish(claim=draft, editor=editor())
+    return verification.verified_publish(claim=draft, editor=editor(), confirm_open_reviews=True)
 
 
 # The HTML --------------------------------------------------------------------------

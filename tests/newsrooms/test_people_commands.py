@@ -71,3 +71,14 @@ def test_create_member_rejects_an_unknown_role_and_newsroom(planet):
         run("create_member", "--org", "planet", "--role", "overlord", "perry")
     with pytest.raises(CommandError, match="No organization"):
         run("create_member", "--org", "nowhere", "--role", "reviewer", "perry")
+
+
+@pytest.mark.parametrize(
+    "username", ["<script>alert(1)</script>", "bob smith", "x" * 151, "ed\u200bitor"]
+)
+def test_create_member_refuses_a_username_the_admin_would_refuse(planet, username):
+    # Names show on every page, log and export that names a reviewer: the same
+    # rule as Django's own user forms, whichever way the member is made.
+    with pytest.raises(CommandError, match="username"):
+        run("create_member", "--org", "planet", "--role", "reviewer", username)
+    assert not Membership.objects.filter(organization=planet).exists()

@@ -379,6 +379,42 @@ def test_a_rejected_save_shows_the_error_in_the_form_and_keeps_what_was_typed(
     assert not Source.objects.exists()
 
 
+def test_a_form_with_thousands_of_source_rows_says_so_in_the_form_and_keeps_it(
+    article, alice, alices
+):
+    # The hostile test sent 10,000 rows: a bare "Bad Request (400)" replaced nothing
+    # and said nothing. Now the message goes into the form's alert, and the form
+    # itself (what was typed) is left as it is.
+    rows = 10_000
+    data = claim_post(
+        article,
+        "reposition its forces",
+        source_url=[f"https://s{i}.example/" for i in range(rows)],
+        source_title=["t"] * rows,
+        source_quote=["q"] * rows,
+        source_stance=["refutes"] * rows,
+    )
+    response = as_user(alice).post(
+        reverse("claim-create", args=[article.pk]), data, headers=HTMX | {"HX-Target": "claim-form"}
+    )
+    assert response.status_code == 422
+    assert response["HX-Retarget"] == "#claim-form .form-alert"
+    assert response["HX-Reswap"] == "innerHTML"
+    assert "nothing was saved" in response.text
+    assert "at most 20 sources" in response.text
+    assert not ClaimAnnotation.all_objects.exists()
+    # Without htmx, a page that says the same.
+    plain = as_user(alice).post(reverse("claim-create", args=[article.pk]), data)
+    assert plain.status_code == 400
+    assert "nothing was saved" in plain.content.decode()
+
+
+def test_the_claim_form_offers_no_more_source_rows_than_a_claim_may_hold(article, alice, alices):
+    page = as_user(alice).get(reader_url(article)).text
+    assert 'data-max="20"' in page
+    assert "A claim has at most 20 sources." in page
+
+
 def test_a_reviewer_not_assigned_cannot_mark_claims(article, carol):
     response = as_user(carol).post(
         reverse("claim-create", args=[article.pk]),

@@ -29,13 +29,34 @@ def test_healthz_reports_the_database_the_broker_and_the_worker(client, db, cele
     assert body["worker"] == ("ok" if settings.CELERY_BROKER_URL else "in-process")
 
 
-def test_healthz_says_which_part_is_down(client, db, settings):
-    # Nothing listens on port 9 (discard): the broker is unreachable.
-    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"
+@pytest.mark.parametrize(
+    "broker",
+    ["amqp://guest:guest@127.0.0.1:9//", "redis://127.0.0.1:9/0"],
+    ids=["rabbitmq", "redis"],
+)
+def test_healthz_says_which_part_is_down_and_why(client, db, settings, broker):
+    # Nothing listens on port 9 (discard): the broker is down, or restarting. The
+    # answer names the refused connection, not the library's wrapper around it.
+    settings.CELERY_BROKER_URL = broker
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["broker"].startswith("error")
-    assert response.json()["database"] == "ok"
+    assert response.json() == {
+        "status": "error",
+        "mode": "queue",
+        "database": "ok",
+        "broker": "error: ConnectionRefusedError",
+        "worker": "unknown",
+    }
+
+
+def test_healthz_tells_wrong_broker_credentials_from_a_broker_that_is_down(client, db, settings):
+    if not settings.CELERY_BROKER_URL.startswith("amqp://"):
+        pytest.skip("needs the machine's RabbitMQ (CELERY_BROKER_URL=amqp://...)")
+    host = settings.CELERY_BROKER_URL.rpartition("@")[2]
+    settings.CELERY_BROKER_URL = f"amqp://guest:not-the-password@{host}"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"] == "error: AccessRefused"
 
 
 def test_healthz_says_tasks_run_in_process_without_a_broker(client, db, settings):

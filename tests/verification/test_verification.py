@@ -75,7 +75,7 @@ def test_publishing_needs_the_collections_minimum_of_independent_sources(demo):
         ),
     )
     with pytest.raises(ValidationError, match="needs 2 independent source"):
-        verification.verified_publish(claim=draft, editor=editor())
+        verification.verified_publish(claim=draft, editor=editor(), confirm_open_reviews=True)
     draft = verification.verified_claim_save(
         article=demo,
         editor=editor(),
@@ -90,7 +90,12 @@ def test_publishing_needs_the_collections_minimum_of_independent_sources(demo):
             ],
         ),
     )
-    assert verification.verified_publish(claim=draft, editor=editor()).status == "published"
+    assert (
+        verification.verified_publish(
+            claim=draft, editor=editor(), confirm_open_reviews=True
+        ).status
+        == "published"
+    )
 
 
 def test_a_correction_needs_a_public_note_and_lands_in_the_log(client, demo):
@@ -199,7 +204,10 @@ def test_the_claim_page_shows_its_history(client, demo):
     demo_login(client, "editor")
     page = client.get(reverse("verified-claim", args=[claim.pk]))
     assert page.status_code == 200
-    assert "<strong>status</strong>: draft → published" in page.text
+    assert (
+        '<strong>Status</strong>: <span class="was">Draft</span> → '
+        '<span class="now">Published</span>' in page.text
+    )
     assert "Unanimous" in page.text
 
 
@@ -278,5 +286,51 @@ def test_the_claim_page_shows_the_history_of_the_reviewers_claims_it_came_from(c
     page = client.get(reverse("verified-claim", args=[claim.pk]))
 
     assert "History of reviewer2's claim (2 records)" in page.text
-    assert "Unverifiable → Misleading" in page.text
+    assert (
+        '<strong>Verdict</strong>: <span class="was">Unverifiable</span> → '
+        '<span class="now">Misleading</span>' in page.text
+    )
     assert "On second thought" in page.text
+
+
+def test_the_history_reads_like_an_editorial_log(client, demo):
+    # Labels, not field names; the passage, not offsets; and a late edit in a long
+    # text shows the words that changed, not two texts cut at the same point.
+    claim = VerifiedClaim.objects.get(quote="reposition its forces")
+    long = "The alliance said it would reposition its forces. " * 6
+    VerifiedClaim.objects.filter(pk=claim.pk).update(status="draft")
+    claim.refresh_from_db()
+    claim.summary = long + "Observers saw no withdrawal."
+    claim._history_user = claim.editor
+    claim.save()
+    claim.summary = long + "Observers saw a partial withdrawal."
+    claim.save()
+    demo_login(client, "editor")
+    page = client.get(reverse("verified-claim", args=[claim.pk])).text
+    assert "<strong>What we found</strong>" in page
+    assert "<del>no </del>" in page
+    assert "<ins>a partial </ins>" in page
+    assert "<strong>summary</strong>" not in page
+    assert "<strong>start</strong>" not in page
+    assert "settled by editor" in page
+    assert "editor editor" not in page
+
+
+def test_a_note_typed_with_its_label_is_labelled_once(client, demo):
+    claim = VerifiedClaim.objects.get(quote="give peace a chance")
+    corrected = verification.verified_correct(
+        claim=claim,
+        editor=editor(),
+        note="Correction: the pledge cannot be verified yet.",
+        judgement=judgement(
+            demo, "give peace a chance", "unverifiable", claim_reviewed=claim.claim_reviewed
+        ),
+    )
+    assert corrected.public_note == "the pledge cannot be verified yet."
+    page = client.get(reverse("public-claim", args=["demo", claim.pk])).text
+    assert "Correction: Correction" not in page
+    demo_login(client, "editor")
+    assert (
+        "Correction:</strong> Correction"
+        not in client.get(reverse("verified-claim", args=[claim.pk])).text
+    )

@@ -132,7 +132,9 @@ def send_all() -> list[WebhookDelivery]:
 
 def publish(claim: VerifiedClaim, django_capture_on_commit_callbacks) -> VerifiedClaim:
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        published = verification.verified_publish(claim=claim, editor=editor())
+        published = verification.verified_publish(
+            claim=claim, editor=editor(), confirm_open_reviews=True
+        )
     assert len(queued) == WebhookDelivery.objects.filter(claim=claim).count()
     return published
 
@@ -472,7 +474,7 @@ def test_publish_correct_and_retract_each_send_their_event(
 def test_nothing_is_sent_for_a_change_that_rolls_back(hook, draft, receiver):
     def publish_then_fail() -> None:
         with transaction.atomic():
-            verification.verified_publish(claim=draft, editor=editor())
+            verification.verified_publish(claim=draft, editor=editor(), confirm_open_reviews=True)
             raise RuntimeError("the request failed after publishing")
 
     with pytest.raises(RuntimeError):
@@ -529,7 +531,7 @@ def test_in_process_tasks_deliver_when_the_publish_commits(
 ):
     receiver.fail(1)
     with django_capture_on_commit_callbacks(execute=True):
-        verification.verified_publish(claim=draft, editor=editor())
+        verification.verified_publish(claim=draft, editor=editor(), confirm_open_reviews=True)
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("delivered", 2)
     assert len(receiver.requests) == 2

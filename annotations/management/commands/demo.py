@@ -12,6 +12,7 @@ from annotations.importing.services import articles_import
 from annotations.models import (
     Article,
     ClaimAnnotation,
+    ClaimantKind,
     Organization,
     Role,
     VerdictLabel,
@@ -171,11 +172,12 @@ class Command(BaseCommand):
                     verdict=claims[verdict_from].verdict,
                     summary=summary,
                     claimant="Congo River Alliance (M23)",
+                    claimant_kind=ClaimantKind.ORGANIZATION,
                     sources=list(sources.values()),
                     annotation_ids=[c.pk for c in claims.values()],
                 ),
             )
-            verified_publish(claim=claim, editor=editor)
+            verified_publish(claim=claim, editor=editor, confirm_open_reviews=True)
         return VerifiedClaim.objects.filter(article=article, status="published").count()
 
     def add_arguments(self, parser: Any) -> None:
