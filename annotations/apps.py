@@ -12,5 +12,11 @@ class AnnotationsConfig(AppConfig):
         # (annotations.jobs.enqueue) from any process.
         from annotations import tasks  # noqa: F401
 
+        # A deleted article's counts leave its collection's agreement figures.
+        from annotations.agreement import signals as agreement_signals  # noqa: F401
+
+        # The collection's activity and "published from your work", from the claims' history.
+        from annotations.discussion import signals as discussion_signals  # noqa: F401
+
         # Records logins, and ends sessions when a membership goes.
         from annotations.newsrooms import signals  # noqa: F401

@@ -14,6 +14,10 @@ CAPABILITIES = (
     "exports",
     "keys",
     "webhooks",
+    "discussion",
+    "notifications",
+    "archiving",
+    "watching",
 )
 
 urlpatterns = [path("", include(f"annotations.{name}.urls")) for name in CAPABILITIES]

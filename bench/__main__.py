@@ -4,6 +4,7 @@
     .venv/bin/python -m bench --only reader,similar # some of them
     .venv/bin/python -m bench --write-readme        # and replace the README's table
     .venv/bin/python -m bench --json                # the gathered rows as JSON
+    .venv/bin/python -m bench --tiny                # every one at its smallest size (CI, ~3 min)
 
 Each benchmark runs as its own `python -m bench.<name> --json` subprocess (its
 progress goes to stderr as it comes) and hands back the rows of its own table
@@ -15,6 +16,12 @@ The README's table lies between `<!-- bench:begin -->` and `<!-- bench:end -->`.
 It keeps the headline rows (those a benchmark does not indent, and indented
 ones with a target of their own). With --only, the other benchmarks' rows
 stay as they were.
+
+--tiny runs each benchmark at its smallest sensible size (TINY), every check
+it makes included, on scratch databases of its own (suffix _tiny) and with a
+temporary directory of its own (TMPDIR), so that it never meets a full run or
+another engineer's; it never writes the README. CI runs it so that no
+benchmark rots between the runs whose figures are kept.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,9 +42,24 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-BENCHMARKS = ("reader", "agreement", "similar", "exports", "api")
+BENCHMARKS = ("reader", "agreement", "similar", "exports", "api", "imports", "web", "discussion")
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 HEADER = ("benchmark", "figure", "target", "anchor (same run)", "ratio")
+# --tiny: each benchmark's smallest sensible arguments, split on spaces. Its checks
+# all still run (the reader's in Chromium, the API's and the exports' cProfile
+# passes too), each on a database named apart from a full run's.
+TINY: dict[str, str] = {
+    "reader": "--words 2000 --claims 100 --renders 3 --navigations 1 --saves 3",
+    "agreement": "--articles 300 --runs 1 --refreshes 1 --alpha-repeats 1"
+    " --database workbench_bench_agreement_tiny",
+    "similar": "--claims 2000 --queries 20 --database workbench_bench_similar_tiny",
+    "exports": "--claims 400 --repeats 1 --profile --database workbench_bench_exports_tiny",
+    "api": "--claims 400 --duration 1 --warmup 1 --rounds 1 --profile --profile-requests 20"
+    " --database workbench_bench_api_tiny",
+    "imports": "--claims 600 --database workbench_bench_imports_tiny",
+    "web": "--pages 20 --watches 300 --database workbench_bench_web_tiny",
+    "discussion": "--comments 50 --renders 5",
+}
 
 
 @dataclass
@@ -85,15 +108,17 @@ def parse_output(stdout: str) -> dict[str, Any]:
         return dict(json.loads(stdout[start + 1 :]))
 
 
-def run(benchmark: str) -> Result:
+def run(benchmark: str, arguments: Sequence[str] = (), env: dict[str, str] | None = None) -> Result:
     started = time.perf_counter()
-    print(f"==> python -m bench.{benchmark} --json", file=sys.stderr, flush=True)
+    shown = " ".join(["--json", *arguments])
+    print(f"==> python -m bench.{benchmark} {shown}", file=sys.stderr, flush=True)
     done = subprocess.run(  # noqa: S603  (our own interpreter and module)
-        [sys.executable, "-m", f"bench.{benchmark}", "--json"],
+        [sys.executable, "-m", f"bench.{benchmark}", "--json", *arguments],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
         check=False,
+        env=env,
     )
     result = Result(benchmark, returncode=done.returncode)
     result.seconds = time.perf_counter() - started
@@ -179,6 +204,22 @@ def write_readme(path: Path, results: Sequence[Result], today: datetime.date) ->
     path.write_text(f"{text[:start]}{BEGIN}\n{block}\n{text[end:]}", encoding="utf-8")
 
 
+def run_tiny(names: Sequence[str]) -> list[Result]:
+    """Each benchmark with TINY's arguments and a temporary directory of its own.
+
+    Files some benchmarks keep under the temporary directory by a fixed name
+    (an SQLite database) are then apart from a full run's.
+    """
+    results = []
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"bench-tiny-{name}-") as scratch:
+            results.append(run(name, TINY[name].split(), env=os.environ | {"TMPDIR": scratch}))
+    took = ", ".join(f"{r.benchmark} {r.seconds:.0f} s" for r in results)
+    total = sum(r.seconds for r in results)
+    print(f"--tiny: {took}; {total:.0f} s in all.", file=sys.stderr, flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -190,14 +231,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-readme", action="store_true", help="replace the README's table")
     parser.add_argument("--readme", type=Path, default=README, help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print the gathered rows as JSON")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="each benchmark at its smallest size, on databases of its own; never the README",
+    )
     args = parser.parse_args(argv)
+    if args.tiny and args.write_readme:
+        parser.error("--tiny figures never go into the README: leave out --write-readme")
     unknown = [n for n in args.only if n not in BENCHMARKS]
     if unknown:
         parser.error(
             f"--only: no benchmark {', '.join(unknown)} (there are {', '.join(BENCHMARKS)})"
         )
 
-    results = [run(name) for name in BENCHMARKS if name in args.only]
+    if args.tiny:
+        results = run_tiny([name for name in BENCHMARKS if name in args.only])
+    else:
+        results = [run(name) for name in BENCHMARKS if name in args.only]
     failed = [r for r in results if r.error]
     if args.json:
         payload = {

@@ -62,6 +62,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "workbench_bench_agreement"
 POSTGRES = "postgres://postgres@127.0.0.1:5432"
 TARGETS = {
+    "worker_run_s": 3.0,
+    "worker_run_vs_read": 3.0,  # the run / a bare read of the same rows
     "run_s": 10.0,
     "run_peak_mb": 500.0,
     "alpha_vs_krippendorff": 1.0,  # ours / the package's time: at most 1
@@ -555,6 +557,194 @@ def measure_full_run(
     }
 
 
+# The real worker: production's broker (RabbitMQ) and results on Redis, two processes.
+BROKER = os.environ.get("BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+RESULTS = os.environ.get("BENCH_RESULTS_URL", "redis://127.0.0.1:6379/7")
+
+
+def measure_worker_run(database_url: str, database: str, fx: Fixture, runs: int) -> dict[str, Any]:
+    """Full runs through a real Celery worker of two processes: asked for, fanned out
+    over chunks, added up, stored; timed from the request to the finished report."""
+    env = os.environ | {
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": BROKER,
+        "CELERY_RESULT_BACKEND": RESULTS,
+        "WORKBENCH_CACHE_URL": RESULTS,
+        # The queue is the database's: a run on another database (--tiny, or
+        # another engineer's) never takes these tasks, nor this one theirs.
+        "CELERY_QUEUE": database,
+        "DEBUG": "false",
+        "WORKBENCH_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(  # noqa: S603  (our own interpreter and module)
+        [sys.executable, "-m", "celery", "-A", "workbench", "purge", "-f", "-Q", database],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    worker = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workbench",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=2",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"bench-agreement-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stderr is not None
+        deadline = time.monotonic() + 120
+        for line in worker.stderr:
+            if " ready." in line:
+                break
+            _require(time.monotonic() < deadline, "the worker did not start")
+        # Drain the worker's log so it never blocks on a full pipe.
+        import threading
+
+        threading.Thread(target=worker.stderr.read, daemon=True).start()
+        times = []
+        for i in range(runs + 1):
+            answer = subprocess.run(  # noqa: S603  (our own interpreter and module)
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.agreement",
+                    "--child",
+                    "worker-run",
+                    "--database-url",
+                    database_url,
+                    "--collection-id",
+                    str(fx.collection.pk),
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            _require(answer.returncode == 0, f"worker run failed: {answer.stderr[-2000:]}")
+            seconds = json.loads(answer.stdout.strip().splitlines()[-1])["seconds"]
+            if i:  # the first one warms the worker's processes up
+                times.append(seconds)
+            log(f"  worker run {i}/{runs}: {seconds:.2f} s{'' if i else ' (warm-up)'}")
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    return {
+        "worker_run_s": round(_median(times), 2),
+        "worker_run_times_s": [round(t, 2) for t in times],
+    }
+
+
+def measure_bare_read(fx: Fixture, runs: int = 3) -> dict[str, Any]:
+    """The anchor: the run's rows read by a bare psycopg cursor, nothing done with them."""
+    from django.db import connection
+
+    from annotations.models import Article, ClaimAnnotation
+
+    claims = ClaimAnnotation._meta.db_table
+    articles = Article._meta.db_table
+    query = (
+        f'SELECT c.article_id, c.id, c.reviewer_id, c.start, c."end", c.verdict_id, c.rating '  # noqa: S608 - table names from the models
+        f"FROM {claims} c JOIN {articles} a ON a.id = c.article_id WHERE a.collection_id = %s "
+        "AND c.deleted_at IS NULL"
+    )
+
+    def read() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(query, [fx.collection.pk])
+            return len(cursor.fetchall())
+
+    times, rows = _timed(read, runs)
+    _require(rows == fx.claims, f"the bare read got {rows:,} rows of {fx.claims:,}")
+    return {"bare_read_s": round(_median(times), 3), "bare_read_rows": rows}
+
+
+def measure_statistics(fx: Fixture, units: Units, repeats: int) -> dict[str, Any]:
+    """Fleiss' kappa, weighted kappa and unitizing alpha: ours against the reference
+    libraries the tests check them with, on the same data."""
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+    from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
+
+    from annotations.agreement import contributions
+    from annotations.agreement.kappas import fleiss_kappa, weighted_kappa
+    from annotations.agreement.unitizing import unitizing_counts
+
+    figures: dict[str, Any] = {}
+    # Fleiss: the units every one of the three reviewers gave a verdict (statsmodels
+    # takes equal numbers of ratings only).
+    given = units.verdict >= 0
+    table = np.zeros((units.count, units.categories), dtype=np.int64)
+    np.add.at(table, (units.unit[given], units.verdict[given]), 1)
+    table = table[table.sum(axis=1) == units.reviewers]
+    ours_t, ours = _timed(lambda: fleiss_kappa(table).kappa, repeats)
+    theirs_t, theirs = _timed(lambda: float(statsmodels_fleiss(table, method="fleiss")), repeats)
+    _require(abs(ours - theirs) < 1e-9, f"Fleiss: ours {ours}, statsmodels {theirs}")
+    figures |= {
+        "fleiss_units": len(table),
+        "fleiss_ours_ms": round(_median(ours_t) * 1000, 2),
+        "fleiss_statsmodels_ms": round(_median(theirs_t) * 1000, 2),
+    }
+    # Weighted kappa: the ratings of the first two reviewers on the units both rated.
+    scale = list(range(units.rating_categories))
+    first = np.full(units.count, -1)
+    second = np.full(units.count, -1)
+    rated = units.rating >= 0
+    first[units.unit[rated & (units.reviewer == 0)]] = units.rating[rated & (units.reviewer == 0)]
+    second[units.unit[rated & (units.reviewer == 1)]] = units.rating[rated & (units.reviewer == 1)]
+    both = (first >= 0) & (second >= 0)
+    a, b = first[both].tolist(), second[both].tolist()
+    ours_t, ours = _timed(lambda: weighted_kappa(a, b, scale, "quadratic").kappa, repeats)
+    theirs_t, theirs = _timed(
+        lambda: float(cohen_kappa_score(a, b, labels=scale, weights="quadratic")), repeats
+    )
+    _require(abs(ours - theirs) < 1e-9, f"weighted kappa: ours {ours}, scikit-learn {theirs}")
+    figures |= {
+        "weighted_units": len(a),
+        "weighted_ours_ms": round(_median(ours_t) * 1000, 2),
+        "weighted_sklearn_ms": round(_median(theirs_t) * 1000, 2),
+    }
+    # Unitizing: the counts of every article, as a run computes them.
+    ids = list(fx.collection.articles.order_by("pk").values_list("pk", flat=True))
+    spans, everyone, infos = contributions._load(fx.collection, ids)
+    marked: list[tuple[int, dict[int, list[tuple[int, int]]]]] = []
+    bounds = np.searchsorted(spans.article, [*ids, np.iinfo(np.int64).max])
+    team: dict[int, set[int]] = defaultdict(set)
+    for article, reviewer in zip(everyone[0].tolist(), everyone[1].tolist(), strict=True):
+        team[article].add(reviewer)
+    for i, info in enumerate(infos):
+        by: dict[int, list[tuple[int, int]]] = {r: [] for r in team[info.id]}
+        for j in range(int(bounds[i]), int(bounds[i + 1])):
+            by.setdefault(int(spans.reviewer[j]), []).append(
+                (int(spans.start[j]), int(spans.end[j]))
+            )
+        marked.append((info.length, by))
+    times, _ = _timed(lambda: [unitizing_counts(n, by) for n, by in marked], 3)
+    figures |= {
+        "unitizing_articles": len(marked),
+        "unitizing_ms": round(_median(times) * 1000, 1),
+    }
+    return figures
+
+
 def child_main(args: argparse.Namespace) -> int:
     """The subprocess: Django set up on the existing database, then only the run."""
     configure_django(args.database_url, migrate=False)
@@ -563,6 +753,21 @@ def child_main(args: argparse.Namespace) -> int:
 
     collection = Collection.objects.select_related("taxonomy").get(pk=args.collection_id)
     answer: dict[str, Any] = {}
+    if args.child == "worker-run":
+        from annotations.models import AgreementReport, JobStatus
+
+        started = time.perf_counter()
+        report = agreement_runs.run_request(collection=collection)
+        while True:
+            status = AgreementReport.objects.values_list("status", flat=True).get(pk=report.pk)
+            if status in (JobStatus.DONE, JobStatus.FAILED):
+                break
+            _require(time.perf_counter() - started < 600, "the worker run took over 10 minutes")
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        _require(status == JobStatus.DONE, f"the worker run ended {status}")
+        print(json.dumps({"seconds": seconds, "report_id": report.pk}))
+        return 0
     if args.child == "run":
         started = time.perf_counter()
         report = agreement_runs.report_run_here(agreement_runs.report_start(collection=collection))
@@ -591,9 +796,9 @@ STEPS = (
     "report_chunk",
     "compute_articles",
     "_load",
-    "contribution",
-    "match_spans",
-    "add",
+    "match_units",
+    "count",
+    "_store_records",
     "report_finish",
     "merge",
     "summarize",
@@ -637,22 +842,26 @@ def timing(modules: Sequence[Any], names: Sequence[str]) -> Iterator[dict[str, f
 
 def measure_steps(fx: Fixture) -> dict[str, Any]:
     """A full overlap run in this process with its steps timed (the app's code, wrapped)."""
-    from annotations.agreement import contributions
+    from annotations.agreement import batch, contributions
     from annotations.agreement import runs as agreement_runs
 
     started = time.perf_counter()
-    with timing((agreement_runs, contributions), STEPS) as t:
+    with timing((agreement_runs, contributions, batch), STEPS) as t:
         agreement_runs.report_run_here(agreement_runs.report_start(collection=fx.collection))
     total = time.perf_counter() - started
     steps = {
         "total": total,
-        # compute_articles: the titles query, _load, contributions, then the upsert.
+        # compute_articles: read the claims, match them into units, count, store
+        # each article's record for later refreshes.
         "load": t["_load"],
-        "matching": t["match_spans"],
-        "contribution": t["contribution"],
-        "store": t["compute_articles"] - t["_load"] - t["contribution"],
-        "add": t["add"],
-        "chunk_other": t["report_chunk"] - t["compute_articles"] - t["add"],
+        "matching": t["match_units"],
+        "count": t["count"],
+        "store": t["_store_records"],
+        "chunk_other": t["report_chunk"]
+        - t["_load"]
+        - t["match_units"]
+        - t["count"]
+        - t["_store_records"],
         "merge": t["merge"],
         "summarize": t["summarize"],
         "bootstrap": t["alpha_interval_from_value_counts"],
@@ -662,25 +871,24 @@ def measure_steps(fx: Fixture) -> dict[str, Any]:
 
 
 def matched_shares(fx: Fixture) -> dict[str, Any]:
-    """Units holding spans of two or more reviewers, from the stored contributions."""
-    from annotations.models import ArticleAgreement, MatchMode
+    """Units holding spans of two or more reviewers, from each mode's latest report."""
+    from annotations.models import AgreementReport, JobStatus, MatchMode
 
     out: dict[str, Any] = {}
     for mode in (MatchMode.EXACT, MatchMode.OVERLAP):
-        units = single = articles = 0
-        for units_, single_ in (
-            ArticleAgreement.objects.filter(
-                article__collection=fx.collection,
-                match_mode=mode,
-                iou_threshold=fx.collection.iou_threshold,
+        report = (
+            AgreementReport.objects.filter(
+                collection=fx.collection, match_mode=mode, status=JobStatus.DONE
             )
-            .values_list("contribution__units", "contribution__single")
-            .iterator(chunk_size=5000)
-        ):
-            units += units_
-            single += single_
-            articles += 1
-        _require(articles == fx.articles, f"{mode}: {articles} contributions")
+            .order_by("-finished_at")
+            .first()
+        )
+        _require(report is not None, f"a finished {mode} run")
+        assert report is not None
+        rows = report.results["articles"]
+        _require(len(rows) == fx.articles, f"{mode}: {len(rows)} articles in the report")
+        units = sum(row["units"] for row in rows)
+        single = sum(row["single"] for row in rows)
         out[f"{mode}_units"] = units
         out[f"{mode}_matched_units"] = units - single
         out[f"{mode}_matched_share"] = (units - single) / units if units else None
@@ -881,11 +1089,13 @@ def measure_nltk(units: Units, repeats: int) -> dict[str, Any]:
 
 def measure_refresh(fx: Fixture, runs: int, report_id: int) -> dict[str, Any]:
     """One claim's verdict changed: through claim_update (refresh on commit), and refresh alone."""
+    import numpy as np
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from annotations.agreement import batch, contributions
     from annotations.agreement import runs as agreement_runs
-    from annotations.models import AgreementReport, ArticleAgreement, ClaimAnnotation
+    from annotations.models import AgreementReport, ClaimAnnotation
     from annotations.reader import services
 
     latest = agreement_runs.latest_report(fx.collection)
@@ -893,10 +1103,13 @@ def measure_refresh(fx: Fixture, runs: int, report_id: int) -> dict[str, Any]:
     # A claim in the middle of the collection whose unit pairs it with another reviewer.
     ids = list(fx.collection.articles.order_by("pk").values_list("pk", flat=True))
     article_id = ids[len(ids) // 2]
-    contribution = ArticleAgreement.objects.get(
-        article_id=article_id, match_mode=latest.match_mode, iou_threshold=latest.iou_threshold
-    ).contribution
-    lonely = {s[0] for spans in contribution["unmatched"].values() for s in spans}
+    # The article's units, as the run matched them: a claim in a unit of two or more.
+    spans, _, _ = contributions._load(fx.collection, [article_id])
+    unit = batch.match_units(
+        spans, exact=latest.match_mode == "exact", threshold=latest.iou_threshold
+    )
+    sizes = np.bincount(unit)
+    lonely = set(spans.id[sizes[unit] == 1].tolist())
     claim = (
         ClaimAnnotation.objects.filter(article_id=article_id, verdict__isnull=False)
         .exclude(pk__in=lonely)
@@ -1023,32 +1236,30 @@ def table_rows(
 
     rows: list[tuple[str, str, str, str, str]] = [
         (
-            f"full run, overlap, end to end (median of {len(f['run_times_s'])} subprocesses)",
+            "full run, real worker (2 processes), overlap, request to report "
+            f"(median of {len(f['worker_run_times_s'])})",
+            _fmt(f["worker_run_s"], " s", 2),
+            "≤ 3 s; ≤ 3× the read",
+            f"bare read of the {f['bare_read_rows']:,} claim rows: "
+            f"{_fmt(f['bare_read_s'], ' s', 2)}",
+            _ratio(f["worker_run_s"] / f["bare_read_s"]),
+        ),
+        ("  each run", ", ".join(_fmt(t, " s", 2) for t in f["worker_run_times_s"]), "", "", ""),
+        (
+            f"full run in one process, overlap (median of {len(f['run_times_s'])} subprocesses)",
             _fmt(f["run_s"], " s", 2),
-            "< 10 s",
+            "",
             f"exact-match run: {_fmt(f['exact_run_s'], ' s', 2)}",
             _ratio(f["run_s"] / f["exact_run_s"] if f["exact_run_s"] else None),
         ),
         ("  each run", ", ".join(_fmt(t, " s", 2) for t in f["run_times_s"]), "", "", ""),
         (
-            "  one more run in-process, its steps timed:",
-            _fmt(f["step_total_s"], " s", 2),
+            "full run's steps, one more run in-process: read claims / match units / count / "
+            "store the records / merge / summarize (of which bootstrap intervals)",
+            f"{s('load')} / {s('matching')} / {s('count')} / {s('store')} / {s('merge')} / "
+            f"{s('summarize')} ({s('bootstrap')}) s",
             "",
-            "",
-            "",
-        ),
-        (
-            "    read claims / contributions (of which matching) / store them",
-            f"{s('load')} / {s('contribution')} ({s('matching')}) / {s('store')} s",
-            "",
-            "",
-            "",
-        ),
-        (
-            "    add up / merge / summarize (of which bootstrap intervals)",
-            f"{s('add')} / {s('merge')} / {s('summarize')} ({s('bootstrap')}) s",
-            "",
-            "",
+            f"that run: {_fmt(f['step_total_s'], ' s', 2)}",
             "",
         ),
         (
@@ -1093,6 +1304,29 @@ def table_rows(
                     _ratio(f[f"nltk_{name}_ratio"]),
                 )
             )
+    rows += [
+        (
+            f"Fleiss' kappa, {f['fleiss_units']:,} units rated by every reviewer",
+            _fmt(f["fleiss_ours_ms"], " ms", 2),
+            "",
+            f"statsmodels fleiss_kappa: {_fmt(f['fleiss_statsmodels_ms'], ' ms', 2)}",
+            _ratio(f["fleiss_ours_ms"] / f["fleiss_statsmodels_ms"]),
+        ),
+        (
+            f"weighted kappa (quadratic), one pair, {f['weighted_units']:,} units",
+            _fmt(f["weighted_ours_ms"], " ms", 2),
+            "",
+            f"scikit-learn cohen_kappa_score: {_fmt(f['weighted_sklearn_ms'], ' ms', 2)}",
+            _ratio(f["weighted_ours_ms"] / f["weighted_sklearn_ms"]),
+        ),
+        (
+            f"unitizing alpha's counts, {f['unitizing_articles']:,} articles",
+            _fmt(f["unitizing_ms"], " ms", 1),
+            "",
+            "no reference library (tests: an independent slow implementation)",
+            "",
+        ),
+    ]
     if "nltk_skipped" in f:
         rows.append(("alpha against NLTK", "skipped", "", f["nltk_skipped"], ""))
     elif "nltk_full_ms" not in f:
@@ -1131,7 +1365,7 @@ def table_rows(
             "",
         ),
         (
-            "units pairing ≥ 2 reviewers: exact matching",
+            "units pairing ≥ 2 reviewers: exact matching (boundary jitter simulated)",
             _pct(f["exact_matched_share"]),
             "< 1 %",
             f"{f['exact_matched_units']:,} of {f['exact_units']:,} units",
@@ -1172,7 +1406,7 @@ def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
     out = [
         f"Agreement benchmark: {fx.articles:,} articles ({fx.words:,} words), {fx.claims:,} claims "
         f"from {len(fx.reviewers)} reviewers; PostgreSQL database {fx.database_mb:,.0f} MB,",
-        f"DEBUG off, no broker; data built in {fx.seconds:.1f} s. Reviewers depart from their "
+        f"DEBUG off; data built in {fx.seconds:.1f} s. Reviewers depart from their "
         f"boundary habit on {100 * args.boundary_noise:g} % of claims.",
         f"The timed run's figures: verdict alpha {f['verdict_alpha']:.3f} "
         f"[{ci[0]:.3f}, {ci[1]:.3f}], rating alpha {f['rating_alpha']:.3f} "
@@ -1230,7 +1464,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=DATABASE, help="dropped and created again")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     # The subprocess that does only the run.
-    parser.add_argument("--child", choices=["run", "idle", "launcher"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["run", "idle", "launcher", "worker-run"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--collection-id", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1266,7 +1502,13 @@ def main(argv: list[str] | None = None) -> int:
     units = overlap_units(fx)
     log(f"alpha on {units.count:,} units: ours, krippendorff, NLTK")
     figures |= measure_alpha(units, args.alpha_repeats)
+    log("Fleiss' kappa, weighted kappa, unitizing alpha")
+    figures |= measure_statistics(fx, units, args.alpha_repeats)
     check_refreshed(figures)
+    log("the same rows read bare (the anchor)")
+    figures |= measure_bare_read(fx)
+    log(f"full runs through a real worker (2 processes), {args.runs} after a warm-up")
+    figures |= measure_worker_run(url, args.database, fx, args.runs)
     from django.db import connections
 
     connections.close_all()

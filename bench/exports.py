@@ -43,15 +43,23 @@ Measured, in one run:
    which starts again at exec) as a check, and an idle child, which sets
    Django up and loads the newsroom, is the floor. Target: under 300 MB at
    both sizes, and flat (100,000 claims / 10,000 claims close to 1).
-3. The physical anchor: `psql \\copy (SELECT ...) TO file WITH CSV HEADER` of
-   the same rows (the same claims, joined with their article, verdict and
-   taxonomy, their public sources aggregated with json_agg in order), timed
-   with the wall clock around the psql subprocess, --repeats times, median;
-   each writer's time is reported as a ratio to it.
+3. The physical anchors, one per format and size: `psql \\copy (SELECT ...) TO
+   file WITH CSV HEADER` of what that format's file holds, on the same rows
+   (the Selection's claims, joined with their article, verdict and taxonomy):
+   for JSONL every field of a record and its public sources as json_agg, in
+   order; for the CSV zip two \\copy, claims.csv's columns (its public sources
+   counted and listed with string_agg) and sources.csv's rows; for ClaimReview
+   a node's fields (the newsroom's name and URL included) and no sources, as
+   its writer reads none. Dates and URLs are the text the file holds; the
+   cells' encoding (JSON, the formula guard, the zip) is left to the writer.
+   Timed with the wall clock around the psql subprocess, --repeats times,
+   median; each writer's time is reported as a ratio to its own anchor.
 4. Checks (a benchmark of wrong figures measures nothing): every file holds as
    many claims as the selection has published claims, ids in order; JSONL and
    the CSV zip hold every public source and no confidential one; no file holds
-   the confidential host anywhere; the psql file has as many rows.
+   the confidential host anywhere; each psql anchor wrote as many rows, as many
+   public sources where its format has them, and nothing on the confidential
+   host.
 
 Peer figures, reported by users and not measured here, are printed under the
 table: Label Studio's free edition exports inside one HTTP request.
@@ -583,12 +591,40 @@ def measure_writers(
     return figures
 
 
-# The physical anchor: psql \copy --------------------------------------------------------
+# The physical anchors: psql \copy, one per format --------------------------------------
+
+# What each format's anchor writes, for the notes and --json.
+ANCHORS = {
+    "jsonl": "one \\copy: every field of a JSONL record (the claim, its verdict and scale, "
+    "its article, its URL, dates as ISO text) and its public sources as json_agg, in order",
+    "csv": "two \\copy, as the zip's two files: claims.csv's columns (its public sources "
+    "counted and listed with string_agg) and sources.csv's rows (row_number for the position)",
+    "claimreview": "one \\copy: the fields a ClaimReview node holds (the claim, its verdict "
+    "and scale, its article, the newsroom's name and URL, dates); no sources, as the writer "
+    "reads none",
+}
 
 
-def anchor_sql(fx: Fixture, collection_id: int | None) -> str:
-    """The rows the exports write, as one SELECT: claim, article, verdict, public sources."""
-    from django.urls import reverse
+def _day(column: str) -> str:
+    """A timestamp's UTC date, as ClaimReview writes it (the ISO text's first 10 characters)."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+def _sheet(column: str) -> str:
+    """A timestamp as claims.csv writes it: UTC, to the second."""
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+
+def anchor_sql(fx: Fixture, name: str, collection_id: int | None) -> list[str]:
+    """The SELECTs of one format's anchor: the rows and columns its file holds.
+
+    The same claims as the writer's Selection (the newsroom's published and
+    corrected claims, of the collection or all, in id order) and, where the
+    format holds sources, the same public sources in the same order. Only the
+    cells' encoding (JSON, a spreadsheet's formula guard, the zip) is left to
+    the writer: that is what the ratio measures.
+    """
+    from django.conf import settings
 
     from annotations.models import (
         Article,
@@ -599,73 +635,160 @@ def anchor_sql(fx: Fixture, collection_id: int | None) -> str:
         VerifiedSource,
     )
     from annotations.publishing import records
+    from annotations.publishing.rows import IsoFormat
 
-    marker = "987654321"
-    head, tail = records.public_url(
-        reverse("public-claim", args=[fx.organization_slug, int(marker)])
-    ).split(marker)
+    # A timestamp as the JSONL holds it: the writer's own SQL for isoformat() in UTC.
+    iso = IsoFormat.sql
+    head, tail, corrections = records.public_urls(
+        fx.organization_slug, settings.WORKBENCH_PUBLIC_URL
+    )
+    claims = VerifiedClaim._meta.db_table
     scope = f"AND a.collection_id = {collection_id}" if collection_id is not None else ""
     # Identifiers from the models and ids of our own: nothing from outside.
-    sql = f"""
-        SELECT c.id, '{head}' || c.id || '{tail}' AS url, c.claim_reviewed, c.claimant,
-            c.claim_date, v.slug AS verdict, v.name AS verdict_name, c.rating,
-            t.best_rating, t.worst_rating, c.summary, c.status, c.lineage, c.public_note,
-            c.published_at, c.updated_at, a.title AS article_title, a.url AS article_url,
-            a.publisher AS article_publisher, a.published_at AS article_published_at,
-            a.version AS article_version, c.quote, c.start, c."end",
-            coalesce(s.count, 0) AS source_count, coalesce(s.sources, '[]') AS sources
-        FROM "{VerifiedClaim._meta.db_table}" c
-        JOIN "{Organization._meta.db_table}" o ON o.id = c.organization_id
+    selected = f"""
+        FROM "{claims}" c
         JOIN "{Article._meta.db_table}" a ON a.id = c.article_id
         JOIN "{VerdictLabel._meta.db_table}" v ON v.id = c.verdict_id
         JOIN "{Taxonomy._meta.db_table}" t ON t.id = v.taxonomy_id
-        LEFT JOIN LATERAL (
-            SELECT count(*) AS count, json_agg(json_build_object(
-                'url', x.url, 'title', x.title, 'publisher', x.publisher,
-                'quote', x.quote, 'stance', x.stance) ORDER BY x."order", x.id) AS sources
-            FROM "{VerifiedSource._meta.db_table}" x
-            WHERE x.claim_id = c.id AND NOT x.confidential
-        ) s ON true
+    """
+    where = f"""
         WHERE c.organization_id = {fx.organization_id}
             AND c.status IN ('published', 'corrected') {scope}
-        ORDER BY c.id
-    """  # noqa: S608
-    # \copy takes the rest of its line: the query on one line.
-    return " ".join(sql.split())
+    """
+    sources = f'"{VerifiedSource._meta.db_table}" x'
+    in_order = 'ORDER BY x."order", x.id'
+    url = f"'{head}' || c.id || '{tail}'"
+    if name == "jsonl":
+        queries = [
+            f"""
+            SELECT c.id, {url} AS url, c.claim_reviewed, c.claimant,
+                to_char(c.claim_date, 'YYYY-MM-DD') AS claim_date, v.slug AS verdict,
+                v.name AS verdict_name, c.rating, t.best_rating, t.worst_rating, c.summary,
+                c.status, c.lineage, c.public_note, {iso("c.published_at")} AS published_at,
+                {iso("c.updated_at")} AS updated_at, a.title AS article_title,
+                a.url AS article_url, a.publisher AS article_publisher,
+                {iso("a.published_at")} AS article_published_at, a.version AS article_version,
+                c.quote, c.start, c."end", coalesce(s.sources, '[]') AS sources
+            {selected}
+            LEFT JOIN LATERAL (
+                SELECT json_agg(json_build_object(
+                    'url', x.url, 'title', x.title, 'publisher', x.publisher,
+                    'quote', x.quote, 'stance', x.stance) {in_order}) AS sources
+                FROM {sources} WHERE x.claim_id = c.id AND NOT x.confidential
+            ) s ON true
+            {where}
+            ORDER BY c.id
+            """  # noqa: S608
+        ]
+    elif name == "csv":
+        listed = "coalesce(nullif(x.title, ''), x.url) || ' <' || x.url || '> (' || x.stance || ')'"
+        queries = [
+            f"""
+            SELECT c.claim_reviewed, c.quote, v.slug AS verdict, v.name AS verdict_name,
+                c.rating, t.best_rating, t.worst_rating, c.summary, c.claimant,
+                to_char(c.claim_date, 'YYYY-MM-DD') AS claim_date, c.status, c.lineage,
+                c.public_note, {_sheet("c.published_at")} AS published_at,
+                {_sheet("c.updated_at")} AS updated_at, a.title AS article_title,
+                a.url AS article_url, {url} AS url, c.id, coalesce(s.count, 0) AS source_count,
+                s.listed AS sources, c.start, c."end"
+            {selected}
+            LEFT JOIN LATERAL (
+                SELECT count(*) AS count, string_agg({listed}, ' | ' {in_order}) AS listed
+                FROM {sources} WHERE x.claim_id = c.id AND NOT x.confidential
+            ) s ON true
+            {where}
+            ORDER BY c.id
+            """,  # noqa: S608
+            f"""
+            SELECT x.claim_id,
+                row_number() OVER (PARTITION BY x.claim_id {in_order}) AS position,
+                x.url, x.title, x.publisher, x.quote, x.stance
+            FROM {sources}
+            WHERE NOT x.confidential AND x.claim_id IN (
+                SELECT c.id FROM "{claims}" c JOIN "{Article._meta.db_table}" a
+                    ON a.id = c.article_id {where})
+            ORDER BY x.claim_id, x."order", x.id
+            """,  # noqa: S608
+        ]
+    else:
+        # records.claim_review: the organization's name, and its website or else its
+        # corrections log, in every node.
+        queries = [
+            f"""
+            SELECT {url} AS url, c.claim_reviewed, o.name AS author,
+                coalesce(nullif(o.website, ''), '{corrections}') AS author_url,
+                {_day("c.published_at")} AS date_published, v.name AS rating_name,
+                c.rating, t.best_rating, t.worst_rating, c.summary AS rating_explanation,
+                a.url AS appearance_url, a.title AS appearance_headline,
+                a.publisher AS appearance_publisher,
+                {_day("a.published_at")} AS appearance_date, c.claimant, c.claimant_kind,
+                to_char(c.claim_date, 'YYYY-MM-DD') AS claim_date,
+                CASE WHEN c.status = 'corrected' THEN {_day("c.updated_at")} END
+                    AS date_modified
+            {selected}
+            JOIN "{Organization._meta.db_table}" o ON o.id = c.organization_id
+            {where}
+            ORDER BY c.id
+            """
+        ]
+    # \copy takes the rest of its line: each query on one line.
+    return [" ".join(q.split()) for q in queries]
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as rows:
+        return list(csv.reader(rows))[1:]
+
+
+def check_anchor(name: str, paths: list[Path], claims: int, sources: int) -> None:
+    """The anchor's files hold the export's rows: every claim, the same public sources."""
+    for path in paths:
+        _require(
+            CONFIDENTIAL_HOST.encode() not in path.read_bytes(),
+            f"psql \\copy ({name}) wrote a confidential source",
+        )
+    rows = _csv_rows(paths[0])
+    _require(len(rows) == claims, f"psql \\copy ({name}) wrote {len(rows):,} rows of {claims:,}")
+    if name == "jsonl":
+        shown = sum(len(json.loads(row[-1])) for row in rows)
+        _require(shown == sources, f"psql \\copy (jsonl): {shown:,} sources of {sources:,}")
+    elif name == "csv":
+        shown = sum(int(row[19]) for row in rows)
+        _require(shown == sources, f"psql \\copy (csv): {shown:,} sources counted of {sources:,}")
+        listed = len(_csv_rows(paths[1]))
+        _require(listed == sources, f"psql \\copy (csv): {listed:,} source rows of {sources:,}")
 
 
 def measure_anchor(url: str, fx: Fixture, repeats: int, directory: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for size, collection_id in (("small", fx.small_collection_id), ("all", None)):
-        path = directory / f"psql-{size}.csv"
-        command = [
-            "psql",
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            f"\\copy ({anchor_sql(fx, collection_id)}) TO '{path}' WITH CSV HEADER",
-        ]
-        times = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            subprocess.run(command, check=True)  # noqa: S603  (psql, our own query)
-            times.append(time.perf_counter() - started)
-        with path.open(newline="", encoding="utf-8") as rows:
-            count = sum(1 for _ in csv.reader(rows)) - 1
-        expected = fx.small_claims if size == "small" else fx.claims
-        _require(count == expected, f"psql \\copy wrote {count:,} rows of {expected:,}")
-        seconds = _median(times)
-        figures |= {
-            f"psql_{size}_s": round(seconds, 3),
-            f"psql_{size}_times_s": [round(t, 3) for t in times],
-            f"psql_{size}_per_s": round(expected / seconds),
-            f"psql_{size}_file_mb": round(path.stat().st_size / 1e6, 1),
-        }
-        log(f"  psql \\copy, {expected:,} claims: " + ", ".join(f"{t:.2f}" for t in times) + " s")
+    for name in FORMATS:
+        for size, collection_id in (("small", fx.small_collection_id), ("all", None)):
+            queries = anchor_sql(fx, name, collection_id)
+            paths = [directory / f"psql-{name}-{size}-{i}.csv" for i in range(len(queries))]
+            command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url]
+            for query, path in zip(queries, paths, strict=True):
+                command += ["-c", f"\\copy ({query}) TO '{path}' WITH CSV HEADER"]
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                subprocess.run(command, check=True)  # noqa: S603  (psql, our own queries)
+                times.append(time.perf_counter() - started)
+            expected = fx.small_claims if size == "small" else fx.claims
+            sources = fx.small_public_sources if size == "small" else fx.public_sources
+            check_anchor(name, paths, expected, sources)
+            seconds = _median(times)
+            key = f"psql_{name}_{size}"
+            figures |= {
+                f"{key}_s": round(seconds, 3),
+                f"{key}_times_s": [round(t, 3) for t in times],
+                f"{key}_per_s": round(expected / seconds),
+                f"{key}_file_mb": round(sum(p.stat().st_size for p in paths) / 1e6, 1),
+            }
+            log(
+                f"  psql \\copy ({name}), {expected:,} claims: "
+                + ", ".join(f"{t:.2f}" for t in times)
+                + " s"
+            )
     return figures
 
 
@@ -794,14 +917,15 @@ def table_rows(
     for name in FORMATS:
         for size, claims in (("small", small), ("all", big)):
             key = f"{name}_{size}"
-            anchor = f["psql_" + size + "_s"]
+            psql = f"psql_{key}"
             rows.append(
                 (
                     f"{NAMES[name]}, {claims} claims ({_runs(len(f[key + '_times_s']))})",
                     f"{f[key + '_per_s']:,} claims/s ({f[key + '_s']:.2f} s)",
                     f"≥ {TARGETS[name + '_per_s']:,}/s",
-                    f"psql \\copy: {anchor:.2f} s ({f['psql_' + size + '_per_s']:,}/s)",
-                    f"{f[key + '_s'] / anchor:.1f}× psql \\copy",
+                    f"psql \\copy, same rows and fields: {f[psql + '_s']:.2f} s "
+                    f"({f[psql + '_per_s']:,}/s)",
+                    f"{f[key + '_s'] / f[psql + '_s']:.1f}× psql \\copy",
                 )
             )
         rows.append(
@@ -842,7 +966,7 @@ def table_rows(
             f"files, {big} claims: JSONL / CSV zip / ClaimReview",
             " / ".join(_mb(f[f"{n}_all_file_mb"]) for n in FORMATS),
             "",
-            f"psql \\copy CSV: {_mb(f['psql_all_file_mb'])}",
+            "psql \\copy: " + " / ".join(_mb(f[f"psql_{n}_all_file_mb"]) for n in FORMATS),
             "",
         ),
     ]
@@ -879,7 +1003,8 @@ def table(f: dict[str, Any], fx: Fixture, args: argparse.Namespace) -> str:
         "",
         f"Checks passed: every file holds the {small} / {big} published claims, in id order;",
         f"JSONL and the CSV zip hold all {fx.public_sources:,} public sources (of the {big}) and",
-        "no confidential one, nor anything on the confidential host; psql wrote as many rows.",
+        "no confidential one, nor anything on the confidential host; each psql \\copy wrote as",
+        "many rows (and, for JSONL and the CSV, as many public sources) and nothing confidential.",
         "",
         caveat(),
     ]
@@ -899,9 +1024,15 @@ def _profile_lines(text: str) -> list[str]:
 
 
 NOTES = (
-    "Ratio: the writer's median time / psql \\copy's median time for the same rows, the claims",
-    "joined with their article, verdict and taxonomy and their public sources as json_agg, to CSV",
-    "(wall clock around the psql process, its start included).",
+    "Ratio: the writer's median time / the median time of its own psql \\copy anchor: the same",
+    "claims (the Selection's), with the same fields and the same public sources as its file",
+    "holds, written by PostgreSQL as CSV (wall clock around the psql process, its start",
+    "included); the cells' encoding (JSON, the formula guard, the zip) is the writer's alone.",
+    "  JSONL: one \\copy, every field of a record and its public sources as json_agg, in order.",
+    "  CSV (zip): two \\copy, claims.csv's columns (sources counted and listed, string_agg)",
+    "  and sources.csv's rows.",
+    "  ClaimReview: one \\copy of a node's fields (claim, verdict and scale, article,",
+    "  newsroom's name and URL, dates) and no sources: the writer reads none.",
     "Peak memory: ru_maxrss of RUSAGE_CHILDREN in a `python -c` launcher started fresh for each",
     "measurement, read after the writer's process exited (Python and Django included, every",
     "repeat in the same process); the idle process sets Django up and loads the newsroom.",
@@ -962,7 +1093,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in FORMATS:
         for size in ("small", "all"):
             figures[f"{name}_{size}_vs_psql"] = round(
-                figures[f"{name}_{size}_s"] / figures[f"psql_{size}_s"], 2
+                figures[f"{name}_{size}_s"] / figures[f"psql_{name}_{size}_s"], 2
             )
     if args.profile:
         log(f"profiling each writer on {PROFILE_CLAIMS:,} claims")
@@ -993,8 +1124,10 @@ def main(argv: list[str] | None = None) -> int:
                 "cpus": os.cpu_count(),
                 "peak_memory": "RUSAGE_CHILDREN ru_maxrss in a launcher started fresh per "
                 "measurement, after the writer's subprocess exited; VmHWM of each child as a check",
-                "anchor": "psql \\copy (SELECT claims joined with article, verdict, taxonomy, "
-                "json_agg of public sources) TO file WITH CSV HEADER, wall clock",
+                "anchor": {
+                    name: f"psql {what}; TO file WITH CSV HEADER, wall clock around psql"
+                    for name, what in ANCHORS.items()
+                },
             },
             "targets": TARGETS,
             "figures": figures,

@@ -37,6 +37,28 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture
+def tasks_in_process(settings):
+    """Tasks run here and now, as without a broker, whatever this run's settings.
+
+    For tests that watch a job finish in the test's own process (its storage,
+    its mocks of nothing): they run in every pass, the broker's included,
+    where the same paths are also covered through the real worker
+    (tests/integration/).
+    """
+    from workbench.celery import app
+
+    # Celery reads Django's settings the first time its configuration is used: read
+    # it before changing them, or the change becomes Celery's "before" for the rest of
+    # the session, and the worker tests that follow run their tasks in-process.
+    previous = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS = 0
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def planet(db):
     return OrganizationFactory(slug="planet", name="Daily Planet")
 

@@ -380,3 +380,63 @@ def start_web(
 
     wait_until(answers, 45, "gunicorn answering", every=0.2)
     return process, base
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it receives.
+
+    For the notification emails: the workbench sends through Django's SMTP
+    backend, as in production, and the test reads what arrived. `mailers` is
+    the MAILERS setting for this process; `env` the EMAIL_* variables for a
+    worker's.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.received: list[Any] = []
+        self._controller: Any = None
+
+    def __enter__(self) -> SmtpServer:
+        try:
+            from aiosmtpd.controller import Controller
+        except ImportError:
+            require(False, "aiosmtpd is not installed (the dev extra)")
+        import email
+        import email.policy
+
+        received = self.received
+
+        class Keep:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+                return "250 Message accepted"
+
+        self._controller = Controller(Keep(), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._controller.stop()
+
+    @property
+    def mailers(self) -> dict[str, Any]:
+        return {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": self.port, "timeout": 10},
+            }
+        }
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(self.port)}
+
+    def messages_to(self, address: str, *, count: int = 1, timeout: float = 30) -> list[Any]:
+        """The messages for `address`, once `count` of them have arrived."""
+
+        def arrived() -> list[Any]:
+            found = [m for _, to, m in self.received if address in to]
+            return found if len(found) >= count else []
+
+        return list(wait_until(arrived, timeout, f"{count} email(s) to {address}"))

@@ -14,6 +14,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 from django.utils.csp import CSP
 from whitenoise.compress import Compressor
 
@@ -369,6 +370,42 @@ WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES = env_bool(
     "WORKBENCH_WEBHOOK_PRIVATE_ADDRESSES", default=not PRODUCTION
 )
 
+# Pages from the web: articles imported by URL, archived sources, watched
+# articles and feeds (docs/operations.md, "Fetching pages"). One vetted client
+# (annotations/core/web.py) fetches them all, from public internet addresses
+# only; development and tests may also fetch from 127.0.0.1 and private networks.
+WORKBENCH_FETCH_PRIVATE_ADDRESSES = env_bool(
+    "WORKBENCH_FETCH_PRIVATE_ADDRESSES", default=not PRODUCTION
+)
+# One fetch, redirects included, from the first connection to the last byte:
+# a server that drips its answer a byte at a time is cut off here.
+WORKBENCH_FETCH_TIMEOUT_SECONDS = env_int("WORKBENCH_FETCH_TIMEOUT_SECONDS", 20)
+# A news page is rarely over 2 MB of HTML; 10 MB leaves room and still stops a
+# runaway body from filling a worker's memory.
+WORKBENCH_FETCH_MAX_BYTES = env_int("WORKBENCH_FETCH_MAX_BYTES", 10_000_000)
+WORKBENCH_FETCH_MAX_REDIRECTS = env_int("WORKBENCH_FETCH_MAX_REDIRECTS", 5)
+# Addresses one import by URL may hold (the form, the API, the command).
+WORKBENCH_FETCH_MAX_URLS = env_int("WORKBENCH_FETCH_MAX_URLS", 200)
+# Sources saved on claims are found and archived this often; an archived source
+# is looked at again (is it gone?) every WORKBENCH_ARCHIVE_RECHECK_HOURS.
+WORKBENCH_ARCHIVE_SWEEP_SECONDS = env_int("WORKBENCH_ARCHIVE_SWEEP_SECONDS", 60)
+WORKBENCH_ARCHIVE_RECHECK_HOURS = env_int("WORKBENCH_ARCHIVE_RECHECK_HOURS", 24 * 7)
+# A watched article is fetched again this often (a conditional request); after
+# errors, twice as long each time, up to WORKBENCH_WATCH_MAX_BACKOFF_HOURS.
+WORKBENCH_WATCH_INTERVAL_MINUTES = env_int("WORKBENCH_WATCH_INTERVAL_MINUTES", 6 * 60)
+WORKBENCH_WATCH_MAX_BACKOFF_HOURS = env_int("WORKBENCH_WATCH_MAX_BACKOFF_HOURS", 7 * 24)
+# Feeds are read this often, and at most this many new items are imported from one reading.
+WORKBENCH_FEED_INTERVAL_MINUTES = env_int("WORKBENCH_FEED_INTERVAL_MINUTES", 30)
+WORKBENCH_FEED_MAX_ITEMS = env_int("WORKBENCH_FEED_MAX_ITEMS", 50)
+CELERY_BEAT_SCHEDULE |= {
+    "archive-cycle": {
+        "task": "annotations.tasks.archive_cycle",
+        "schedule": float(WORKBENCH_ARCHIVE_SWEEP_SECONDS),
+    },
+    "watch-cycle": {"task": "annotations.tasks.watch_cycle", "schedule": 300.0},
+    "feeds-cycle": {"task": "annotations.tasks.feeds_cycle", "schedule": 60.0},
+}
+
 # Where exports link to (ClaimReview's url, the Web Annotation ids): the
 # public address of this workbench.
 WORKBENCH_PUBLIC_URL = env_str("WORKBENCH_PUBLIC_URL", "http://127.0.0.1:8000")
@@ -378,6 +415,53 @@ WORKBENCH_EXPORT_DAYS = env_int("WORKBENCH_EXPORT_DAYS", 7)
 # A PDF report takes about 30 s and 600 MB per 1,000 claims (WeasyPrint).
 WORKBENCH_REPORT_PDF_MAX_CLAIMS = env_int("WORKBENCH_REPORT_PDF_MAX_CLAIMS", 1000)
 WORKBENCH_EXPORT_TMP = Path(env_str("WORKBENCH_EXPORT_TMP", str(VAR_DIR / "tmp" / "exports")))
+
+# Discussion and notifications (annotations/discussion, annotations/notifications;
+# docs/configuration.md, "Email and notifications") ----------------------------------
+# Mentions and requests for changes are emailed through Django's email, SMTP from
+# the environment. With no EMAIL_HOST in development they are printed on the
+# console instead, so a laptop needs no mail server; in production the default
+# is an SMTP server on localhost (a local relay). The EMAIL_* variables make Django
+# 6.1's MAILERS (its EMAIL_* settings are deprecated, and refused beside MAILERS).
+_EMAIL_HOST = env_str("EMAIL_HOST")
+_EMAIL_SMTP = "django.core.mail.backends.smtp.EmailBackend"
+_EMAIL_BACKEND = env_str("EMAIL_BACKEND") or (
+    _EMAIL_SMTP if _EMAIL_HOST or PRODUCTION else "django.core.mail.backends.console.EmailBackend"
+)
+if env_bool("EMAIL_USE_TLS", False) and env_bool("EMAIL_USE_SSL", False):
+    raise ConfigError("EMAIL_USE_TLS and EMAIL_USE_SSL: set one of them, not both")
+MAILERS: dict[str, dict[str, Any]] = {"default": {"BACKEND": _EMAIL_BACKEND}}
+if _EMAIL_BACKEND == _EMAIL_SMTP:
+    MAILERS["default"]["OPTIONS"] = {
+        "host": _EMAIL_HOST or "localhost",
+        "port": env_int("EMAIL_PORT", 25),
+        "username": env_str("EMAIL_HOST_USER") or None,
+        "password": env_str("EMAIL_HOST_PASSWORD") or None,
+        "use_tls": env_bool("EMAIL_USE_TLS", False),
+        "use_ssl": env_bool("EMAIL_USE_SSL", False),
+        # A mail server that does not answer must not hold a worker for minutes.
+        "timeout": env_int("EMAIL_TIMEOUT", 10),
+    }
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Fact-check Workbench <workbench@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The daily digest leaves at this hour (UTC) for those who chose it.
+WORKBENCH_DIGEST_HOUR = env_int("WORKBENCH_DIGEST_HOUR", 7)
+if not 0 <= WORKBENCH_DIGEST_HOUR <= 23:
+    raise ConfigError(f"WORKBENCH_DIGEST_HOUR={WORKBENCH_DIGEST_HOUR}: an hour from 0 to 23")
+# A notification blind review hides from its recipient waits this long for a digest.
+WORKBENCH_DIGEST_KEEP_DAYS = env_int("WORKBENCH_DIGEST_KEEP_DAYS", 7)
+# Open threads ask for what changed this often (a cheap question: 204 when nothing did).
+WORKBENCH_DISCUSSION_POLL_SECONDS = env_int("WORKBENCH_DISCUSSION_POLL_SECONDS", 5)
+CELERY_BEAT_SCHEDULE |= {
+    "notification-digest": {
+        "task": "annotations.tasks.notification_digest",
+        "schedule": crontab(hour=WORKBENCH_DIGEST_HOUR, minute=0),
+    },
+}
+# `inbox`: the header's unread count, counted (one query) only by a page that shows it.
+TEMPLATES[0]["OPTIONS"]["context_processors"].append(  # type: ignore[index]
+    "annotations.notifications.context.inbox"
+)
 
 # Limits on what an import accepts, so a runaway file cannot fill the database.
 WORKBENCH_MAX_ARTICLE_CHARS = env_int("WORKBENCH_MAX_ARTICLE_CHARS", 2_000_000)

@@ -16,6 +16,19 @@ class RunForm(forms.Form):
         label="IoU threshold",
         error_messages={"invalid": "IoU threshold: use a number above 0 and at most 1"},
     )
+    # Below this many pairable claims a figure says "too few claims to say" (the
+    # collection keeps the choice for its next runs and refreshes).
+    min_units = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10_000,
+        label="Too few to say below",
+        error_messages={
+            "invalid": "Too few to say below: a whole number of claims",
+            "min_value": "Too few to say below: at least 1 claim",
+            "max_value": "Too few to say below: at most 10,000 claims",
+        },
+    )
 
     def __init__(self, *args: Any, collection: Collection, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -27,3 +40,7 @@ class RunForm(forms.Form):
     def clean_iou(self) -> float:
         value = self.cleaned_data["iou"]
         return self.collection.iou_threshold if value is None else float(value)
+
+    def clean_min_units(self) -> int:
+        value = self.cleaned_data["min_units"]
+        return self.collection.agreement_min_units if value is None else int(value)

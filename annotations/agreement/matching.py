@@ -167,7 +167,7 @@ def match_spans(
     everyone = _reviewers(ordered, reviewers)
 
     edges = _candidate_pairs(ordered, exact=mode == "exact", threshold=threshold)
-    groups = _greedy_units(ordered, edges)
+    groups = greedy_units(ordered, edges)
     units = tuple(Unit({ordered[i].reviewer: ordered[i] for i in group}) for group in groups)
 
     rank = {reviewer: position for position, reviewer in enumerate(everyone)}
@@ -280,7 +280,7 @@ def _candidate_pairs(
     return edges
 
 
-def _greedy_units(ordered: list[Span], edges: list[tuple[float, int, int]]) -> list[list[int]]:
+def greedy_units(ordered: list[Span], edges: list[tuple[float, int, int]]) -> list[list[int]]:
     unit_of = list(range(len(ordered)))
     members: dict[int, list[int]] = {i: [i] for i in range(len(ordered))}
     matches = {(i, j) for _, i, j in edges}

@@ -22,11 +22,12 @@ from annotations.agreement.contributions import (
     Scale,
     add,
     compute_articles,
-    empty_partial,
     merge,
     pack,
+    record_counts,
     reviewer_names,
     summarize,
+    usable,
 )
 from annotations.core.permissions import blind_articles
 from annotations.jobs.enqueue import enqueue
@@ -66,6 +67,13 @@ class RunUnderWay(ValueError):
     def __init__(self, report: AgreementReport) -> None:
         super().__init__("a run is already under way for this collection; wait for it to finish")
         self.report = report
+
+
+def min_units_save(*, collection: Collection, min_units: int) -> None:
+    """The collection's "too few claims to say" threshold, for its next runs and refreshes."""
+    if min_units != collection.agreement_min_units:
+        collection.agreement_min_units = min_units
+        collection.save(update_fields=["agreement_min_units"])
 
 
 def report_start(
@@ -158,14 +166,13 @@ def report_chunk(report: AgreementReport, article_ids: Sequence[int]) -> Partial
     AgreementReport.objects.filter(pk=report.pk, status=JobStatus.PENDING).update(
         status=JobStatus.RUNNING, started_at=timezone.now()
     )
-    partial = empty_partial()
-    for item in compute_articles(
+    partial = compute_articles(
         collection=report.collection,
         article_ids=article_ids,
         mode=report.match_mode,
         threshold=report.iou_threshold,
-    ):
-        add(partial, item)
+        report_id=report.pk,
+    )
     # Bounded, so a chunk delivered twice cannot count past the total.
     AgreementReport.objects.filter(pk=report.pk).update(
         processed=Least(F("processed") + len(article_ids), F("total"))
@@ -185,6 +192,7 @@ def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> Agree
         names=reviewer_names(collection),
         mode=report.match_mode,
         threshold=report.iou_threshold,
+        min_units=collection.agreement_min_units,
     )
     now = timezone.now()
     started = report.started_at or report.created_at
@@ -203,6 +211,15 @@ def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> Agree
             "duration_ms",
         ]
     )
+    # Claims changed while the run was counting: their refreshes waited for it
+    # (_refresh_chunk), and now swap the changes into these sums.
+    changed = ArticleAgreement.objects.filter(
+        article__collection=collection,
+        match_mode=report.match_mode,
+        iou_threshold=report.iou_threshold,
+        requested_at__isnull=False,
+    ).values_list("article_id", flat=True)
+    agreement_request_many(list(changed))
     return report
 
 
@@ -247,11 +264,50 @@ def refresh_due(article_id: int) -> bool:
     return not (last and timezone.now() - last < quiet * 0.9)
 
 
+def refreshes_due(article_ids: Sequence[int]) -> list[int]:
+    """Those of the articles whose claims have stopped changing long enough (refresh_due,
+    in one query for many)."""
+    quiet = timedelta(seconds=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS) * 0.9
+    recent = timezone.now() - quiet
+    busy = set(
+        ArticleAgreement.objects.filter(article_id__in=article_ids, requested_at__gt=recent)
+        .values_list("article_id", flat=True)
+        .distinct()
+    )
+    return [a for a in article_ids if a not in busy]
+
+
 def refresh_article(article_id: int) -> AgreementReport | None:
     """After claims changed: recompute one article, then the collection's figures."""
+    reports = refresh_articles([article_id])
+    return reports[0] if reports else None
 
-    article = Article.objects.select_related("collection__taxonomy").get(pk=article_id)
-    collection = article.collection
+
+def refresh_articles(article_ids: Iterable[int]) -> list[AgreementReport]:
+    """After claims changed on these articles (one, or an import's thousands): recompute
+    them, then each of their collections' figures once.
+
+    Their old counts are taken out of the sums and their new ones put in, so
+    the cost follows the articles that changed, not the size of the
+    collection; a collection with no finished report is left to its first run.
+    """
+    by_collection: dict[int, list[int]] = {}
+    for article_id, collection_id in Article.objects.filter(pk__in=set(article_ids)).values_list(
+        "pk", "collection_id"
+    ):
+        by_collection.setdefault(collection_id, []).append(article_id)
+    reports = []
+    for collection_id, ids in sorted(by_collection.items()):
+        for i in range(0, len(ids), CHUNK_SIZE):
+            report = _refresh_chunk(collection_id, sorted(ids)[i : i + CHUNK_SIZE])
+            if report is not None:
+                reports.append(report)
+    return reports
+
+
+def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementReport | None:
+    """Recomputes some articles of one collection, then its figures, under the report's lock."""
+    collection = Collection.objects.select_related("taxonomy").get(pk=collection_id)
     # Only which report and how it matched: its stored documents are large, and
     # are read once, below, under the lock.
     latest = (
@@ -263,35 +319,51 @@ def refresh_article(article_id: int) -> AgreementReport | None:
     if latest is None:
         # Nothing to refresh yet: the first run computes every article.
         return None
+    if run_under_way(collection) is not None:
+        # A run is counting the collection again: what it reads may predate this
+        # change, so the change waits, still asked for, and report_finish asks for
+        # it again against the new sums.
+        return None
     mode, threshold = latest["match_mode"], latest["iou_threshold"]
     scale = Scale.of(collection)
     with transaction.atomic():
         # One refresh at a time per report; its old results are replaced, not read.
         report = AgreementReport.objects.select_for_update().defer("results").get(pk=latest["pk"])
-        old = (
+        records = dict(
             ArticleAgreement.objects.filter(
-                article_id=article_id, match_mode=mode, iou_threshold=threshold
+                article_id__in=article_ids, match_mode=mode, iou_threshold=threshold
+            ).values_list("article_id", "record")
+        )
+        olds = [
+            record_counts(
+                article_id,
+                record,
+                scale=scale,
+                mode=mode,
+                threshold=threshold,
+                report_id=report.pk,
             )
-            .values_list("contribution", flat=True)
-            .first()
+            for article_id, record in records.items()
+            if record
+        ]
+        # A record of another layout or scale (None) means the sums are added up again.
+        old = None if None in olds else merge(o for o in olds if o is not None)
+        new = compute_articles(
+            collection=collection,
+            article_ids=article_ids,
+            mode=mode,
+            threshold=threshold,
+            report_id=report.pk,
+            scale=scale,
         )
-        fresh = compute_articles(
-            collection=collection, article_ids=[article_id], mode=mode, threshold=threshold
-        )
-        new = fresh[0] if fresh else None
-        total = report.totals
-        if (
-            total is not None
-            and total.get("scale") == scale.key
-            and (old is None or old.get("scale") == scale.key)
-        ):
-            # Swap this article's part of the sums: a moment, however large the collection.
-            if old:
-                add(total, old, sign=-1)
-            if new:
-                add(total, new)
+        total: Partial | None = report.totals
+        if total is not None and old is not None and usable(total, scale):
+            # Swap these articles' part of the sums: a moment, however large the collection.
+            add(total, old, sign=-1)
+            add(total, new)
         else:
-            total = _add_up_stored(collection, mode, threshold, scale)
+            # The taxonomy (or how counts are kept) changed since: count everything again.
+            total = _add_up(collection, mode, threshold, scale, report.pk)
         report.totals = pack(total, scale)
         report.results = summarize(
             total,
@@ -299,6 +371,7 @@ def refresh_article(article_id: int) -> AgreementReport | None:
             names=reviewer_names(collection),
             mode=mode,
             threshold=threshold,
+            min_units=collection.agreement_min_units,
         )
         report.refreshed_at = timezone.now()
         report.save(update_fields=["results", "totals", "refreshed_at"])
@@ -359,75 +432,120 @@ def runs_pending(*, created_before: datetime) -> list[int]:
     )
 
 
-def _add_up_stored(collection: Collection, mode: str, threshold: float, scale: Scale) -> Partial:
-    """Every stored contribution added up; those counted in an old scale are counted again."""
-    total = empty_partial()
-    stale: list[int] = []
-    for item in (
-        ArticleAgreement.objects.filter(
-            article__collection=collection, match_mode=mode, iou_threshold=threshold
+def _add_up(
+    collection: Collection, mode: str, threshold: float, scale: Scale, report_id: int
+) -> Partial:
+    """Every article of the collection counted again, chunk by chunk, in this process,
+    for the sums of report `report_id`."""
+    ids = list(collection.articles.order_by("pk").values_list("pk", flat=True))
+    return merge(
+        compute_articles(
+            collection=collection,
+            article_ids=ids[i : i + CHUNK_SIZE],
+            mode=mode,
+            threshold=threshold,
+            report_id=report_id,
+            scale=scale,
         )
-        .exclude(contribution__isnull=True)
-        .values_list("contribution", flat=True)
-        .iterator(chunk_size=2000)
-    ):
-        if not item:
-            continue
-        if item.get("scale") != scale.key:
-            stale.append(item["article"])
-        else:
-            add(total, item)
-    if stale:
-        # The taxonomy changed since these were counted: count them again.
-        for fresh in compute_articles(
-            collection=collection, article_ids=stale, mode=mode, threshold=threshold
-        ):
-            add(total, fresh)
-    return total
+        for i in range(0, len(ids), CHUNK_SIZE)
+    )
 
 
 def agreement_request(article_id: int) -> None:
     """Claims on this article changed: refresh its agreement once they stop changing."""
+    agreement_request_many([article_id])
 
+
+# Articles one refresh message carries, when an import asks for thousands at once.
+REQUEST_BATCH = CHUNK_SIZE
+
+
+def agreement_request_many(article_ids: Iterable[int]) -> None:
+    """Claims on these articles changed (one article, or every article an import touched):
+    refresh their agreement once they stop changing.
+
+    A few queries and one message per REQUEST_BATCH articles, however many
+    articles: the refresh recomputes them together (refresh_articles).
+    """
+    ids = sorted(set(article_ids))
+    if not ids:
+        return
+    agreement_mark_requested(ids)
+    for i in range(0, len(ids), REQUEST_BATCH):
+        batch = ids[i : i + REQUEST_BATCH]
+        if len(batch) == 1:
+            enqueue(
+                "annotations.tasks.agreement_refresh",
+                batch[0],
+                countdown=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS,
+            )
+        else:
+            enqueue(
+                "annotations.tasks.agreement_refresh_many",
+                batch,
+                countdown=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS,
+            )
+
+
+def agreement_mark_requested(article_ids: Iterable[int]) -> None:
+    """Marks these articles' agreement as asked for, without sending the refresh.
+
+    In the transaction that changed their claims: if the refresh is never sent
+    (a worker that died before asking, a broker that was down), the
+    reconciliation (annotations.jobs.reconcile) finds the mark and sends it.
+    """
+    ids = sorted(set(article_ids))
     now = timezone.now()
-    if not ArticleAgreement.objects.filter(article_id=article_id).update(requested_at=now):
-        _agreement_mark_new(article_id, now)
-    enqueue(
-        "annotations.tasks.agreement_refresh",
-        article_id,
-        countdown=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS,
-    )
+    for i in range(0, len(ids), REQUEST_BATCH):
+        batch = ids[i : i + REQUEST_BATCH]
+        known = set(
+            ArticleAgreement.objects.filter(article_id__in=batch).values_list(
+                "article_id", flat=True
+            )
+        )
+        ArticleAgreement.objects.filter(article_id__in=known).update(requested_at=now)
+        _agreement_mark_new([a for a in batch if a not in known], now)
 
 
-def _agreement_mark_new(article_id: int, now: datetime) -> None:
-    """Marks an article not yet in its collection's agreement figures as needing a refresh.
+def _agreement_mark_new(article_ids: Sequence[int], now: datetime) -> None:
+    """Marks articles not yet in their collection's agreement figures as needing a refresh.
 
     So that a refresh the broker never received is still found by
     the reconciliation (annotations.jobs.reconcile). Only once the collection has a finished
     report: before that, its first run counts every article.
     """
-    latest = (
-        AgreementReport.objects.filter(collection__articles=article_id, status=JobStatus.DONE)
-        .order_by("-finished_at", "-pk")
-        .values_list("match_mode", "iou_threshold")
-        .first()
-    )
-    if latest is None:
+    if not article_ids:
         return
-    # An upsert: two reviewers saving on the same article at once both succeed.
-    ArticleAgreement.objects.bulk_create(
-        [
-            ArticleAgreement(
-                article_id=article_id,
-                match_mode=latest[0],
-                iou_threshold=latest[1],
-                requested_at=now,
-            )
-        ],
-        update_conflicts=True,
-        unique_fields=["article", "match_mode", "iou_threshold"],
-        update_fields=["requested_at"],
+    collections = dict(
+        Article.objects.filter(pk__in=article_ids).values_list("pk", "collection_id")
     )
+    latest: dict[int, tuple[str, float]] = {}
+    for collection_id, mode, threshold in (
+        AgreementReport.objects.filter(
+            collection_id__in=set(collections.values()), status=JobStatus.DONE
+        )
+        .order_by("collection_id", "-finished_at", "-pk")
+        .values_list("collection_id", "match_mode", "iou_threshold")
+    ):
+        latest.setdefault(collection_id, (mode, threshold))
+    rows = [
+        ArticleAgreement(
+            article_id=article_id,
+            match_mode=latest[collection_id][0],
+            iou_threshold=latest[collection_id][1],
+            requested_at=now,
+        )
+        for article_id, collection_id in collections.items()
+        if collection_id in latest
+    ]
+    if rows:
+        # An upsert: two reviewers saving on the same article at once both succeed.
+        ArticleAgreement.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["article", "match_mode", "iou_threshold"],
+            update_fields=["requested_at"],
+        )
 
 
 def results_for(user: Any, results: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -441,7 +559,12 @@ def results_for(user: Any, results: dict[str, Any] | None) -> dict[str, Any] | N
     if not hidden:
         return results
     shown = [row for row in results.get("articles", []) if row["id"] not in hidden]
+    listed = results.get("listed") or {}
     return results | {
         "articles": shown,
         "articles_hidden": len(results.get("articles", [])) - len(shown),
+        "listed": {
+            kind: [item for item in items if item["article"] not in hidden]
+            for kind, items in listed.items()
+        },
     }

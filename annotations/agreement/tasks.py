@@ -55,6 +55,13 @@ def agreement_refresh(article_id: int) -> None:
         runs.refresh_article(article_id)
 
 
+@shared_task(name="annotations.tasks.agreement_refresh_many", acks_late=True)
+def agreement_refresh_many(article_ids: list[int]) -> None:
+    """Recomputes many articles together (an import's), those whose claims have stopped
+    changing; one still changing has a refresh of its own coming."""
+    runs.refresh_articles(runs.refreshes_due(article_ids))
+
+
 register(
     "agreement refreshes",
     agreement_refresh,

@@ -12,11 +12,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotations.agreement.charts import figures_charts
 from annotations.agreement.forms import RunForm
-from annotations.agreement.runs import RunUnderWay, report_start, results_for, run_state
+from annotations.agreement.plain import headline, readings
+from annotations.agreement.runs import (
+    RunUnderWay,
+    min_units_save,
+    report_start,
+    results_for,
+    run_state,
+)
 from annotations.core.http import HtmxHttpRequest
 from annotations.core.permissions import of_editors
 from annotations.jobs.enqueue import enqueue
-from annotations.models import AgreementReport, Collection, JobStatus
+from annotations.models import AgreementReport, ClaimAnnotation, Collection, JobStatus
+
+# Claims listed under the headline: the disputed ones, then those one reviewer marked alone.
+LISTED = 20
 
 
 def _editor_collection(request: HtmxHttpRequest, pk: int) -> Collection:
@@ -41,7 +51,36 @@ def _agreement_page(request: HtmxHttpRequest, collection: Collection) -> dict[st
         )[::-1]
         context |= figures_charts(results, history)
         context["top_articles"] = results["articles"][:50]
+        context["headline"] = headline(results)
+        context["readings"] = readings
+        context |= listed_claims(collection, results)
     return context
+
+
+def listed_claims(collection: Collection, results: dict[str, Any]) -> dict[str, Any]:
+    """The claims behind the headline, as stored now: the report names them by id.
+
+    `results` is already as this user may see it (runs.results_for): claims of
+    articles they review blind are not among them. A claim deleted since the
+    run is left out.
+    """
+    listed = results.get("listed") or {}
+    disputed = (listed.get("disputed") or [])[:LISTED]
+    single = (listed.get("single") or [])[:LISTED]
+    ids = {i for unit in disputed for i in unit["claims"]} | {item["claim"] for item in single}
+    claims = {
+        claim.pk: claim
+        for claim in ClaimAnnotation.objects.filter(
+            pk__in=ids, article__collection=collection
+        ).select_related("reviewer", "verdict", "article")
+    }
+    units = []
+    for unit in disputed:
+        members = [claims[i] for i in unit["claims"] if i in claims]
+        if len(members) >= 2:
+            units.append({"article": members[0].article, "claims": members})
+    alone = [claims[item["claim"]] for item in single if item["claim"] in claims]
+    return {"disputed_units": units, "single_claims": alone}
 
 
 @require_GET
@@ -78,6 +117,7 @@ def agreement_start(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms) + ".")
         return redirect("agreement", pk=collection.pk)
+    min_units_save(collection=collection, min_units=form.cleaned_data["min_units"])
     try:
         report = report_start(
             collection=collection,

@@ -19,6 +19,9 @@ from annotations.api.articles import member_user
 from annotations.api.auth import request_organization
 from annotations.api.errors import Conflict
 from annotations.api.serializers import (
+    MAX_BULK_ANNOTATIONS,
+    AnnotationBulkResultSerializer,
+    AnnotationBulkSerializer,
     AnnotationCreateSerializer,
     AnnotationFilterSerializer,
     AnnotationListSerializer,
@@ -26,8 +29,9 @@ from annotations.api.serializers import (
     AnnotationUpdateSerializer,
     ClaimSourceSerializer,
 )
-from annotations.core.inputs import SourceInput
+from annotations.core.inputs import AnnotationInput, SourceInput
 from annotations.core.permissions import membership_for, sees_all_claims
+from annotations.importing.claims import claims_create_many
 from annotations.models import (
     Article,
     Assignment,
@@ -146,6 +150,96 @@ class AnnotationList(GenericAPIView):
         return Response(
             AnnotationSerializer(claims_with_sources().get(pk=claim.pk)).data,
             status=status.HTTP_201_CREATED,
+        )
+
+
+class AnnotationBulk(GenericAPIView):
+    required_scopes = {"POST": Scope.WRITE_ANNOTATIONS}
+    serializer_class = AnnotationBulkResultSerializer
+
+    @extend_schema(
+        summary="Create many claim annotations at once",
+        operation_id="annotations_bulk_create",
+        description=(
+            f"Up to {MAX_BULK_ANNOTATIONS:,} claims in one request, each as for one create, "
+            "checked by the same rules. All or nothing: if any item is invalid, nothing is "
+            "stored and the answer is 400, `fields` naming each problem as "
+            "`annotations.<index>.<field>`. Every article named must be one you are assigned "
+            "to and have not submitted, else 403 naming the items. An item on exactly the "
+            "span of a claim of yours already there is not an error: its outcome is "
+            "`present`, and that claim is returned as it is, so that a request sent again "
+            "changes nothing. 201 when at least one claim was created, 200 when all were "
+            "present; `results` has one entry per item, in their order."
+        ),
+        request=AnnotationBulkSerializer,
+        responses={201: AnnotationBulkResultSerializer, 200: AnnotationBulkResultSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        given = AnnotationBulkSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        items = given.validated_data["annotations"]
+        user = member_user(request)
+        articles = {
+            article.pk: article
+            for article in Article.objects.filter(
+                organization=request_organization(request),
+                pk__in={item["article"] for item in items},
+            ).select_related("collection__taxonomy")
+        }
+        statuses = dict(
+            Assignment.objects.filter(reviewer=user, article__in=list(articles)).values_list(
+                "article_id", "status"
+            )
+        )
+        # What the single create checks, item by item. An article that is not the
+        # newsroom's is one nobody here is assigned to: the same answer, which
+        # does not tell whether it exists.
+        refused = []
+        for index, item in enumerate(items):
+            state = statuses.get(item["article"])
+            if state is None:
+                refused.append(f"annotations[{index}]: {NOT_ASSIGNED}")
+            elif state == AssignmentStatus.SUBMITTED:
+                refused.append(f"annotations[{index}]: {SUBMITTED}")
+        if refused:
+            more = f" And {len(refused) - 10:,} more." if len(refused) > 10 else ""
+            raise PermissionDenied(" ".join(refused[:10]) + more)
+        outcomes = claims_create_many(
+            reviewer=user,
+            items=[
+                (
+                    articles[item["article"]],
+                    AnnotationInput(
+                        article_url="",
+                        reviewer=user.get_username(),
+                        start=item["start"],
+                        end=item["end"],
+                        quote=item["quote"],
+                        verdict=item["verdict"] or None,
+                        rating=item["rating"],
+                        note=item["note"],
+                        sources=source_inputs(item["sources"]),
+                    ),
+                )
+                for item in items
+            ],
+        )
+        claims = claims_with_sources().in_bulk([claim_id for claim_id, _ in outcomes])
+        created = sum(1 for _, new in outcomes if new)
+        return Response(
+            {
+                "created": created,
+                "present": len(outcomes) - created,
+                "results": [
+                    {
+                        "index": index,
+                        "outcome": "created" if new else "present",
+                        "annotation": AnnotationSerializer(claims[claim_id]).data,
+                    }
+                    for index, (claim_id, new) in enumerate(outcomes)
+                ],
+            },
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
 

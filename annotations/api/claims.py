@@ -118,7 +118,7 @@ def _source_rows(claim_ids: list[int]) -> QuerySet[Any]:
     sources = VerifiedSource.objects.filter(confidential=False).filter(
         published.AnyOf("claim_id", claim_ids)
     )
-    return sources.order_by("order", "pk").values_list(*published.SOURCE_COLUMNS)
+    return sources.order_by("order", "pk").values_list(*published.SOURCE_VALUES)
 
 
 CLAIM_ROWS = PreparedQuery(_claim_rows)

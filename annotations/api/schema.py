@@ -39,14 +39,14 @@ VISIBLE = f"^[^\\u0000]*[^{INVISIBLE}{WHITESPACE}][^\\u0000]*$"
 # An http(s) address that WHATWG URL parsing (annotations/core/inputs.py)
 # takes and leaves as long as it is: it lowercases the scheme and host, adds
 # the `/` of an empty path, and changes nothing else here. A host of names (the
-# last one not a number, which would be read as an IPv4 address), a port below
-# 10,000, then printable ASCII a URL holds unescaped. The API also takes other
+# last one not a number, which would be read as an IPv4 address), a port (0 to
+# 65535), then printable ASCII a URL holds unescaped. The API also takes other
 # spellings (spaces or accents, which it percent-encodes, an IP address), but
 # only these are sure to fit in the 2,000 characters stored once normalized.
 HTTP_URL_PATTERN = (
     "^[Hh][Tt][Tt][Pp][Ss]?://"
     "([A-Za-z0-9_-]+\\.)*[A-Za-z][A-Za-z0-9_-]*"
-    "(:[0-9]{1,4})?"
+    "(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
     "([/?#][!#-&(-;=?@A-Z\\[\\\\\\]_a-z|~]*)?$"
 )
 # One less than the 2,000 stored: parsing adds the `/` of an empty path.

@@ -97,6 +97,14 @@ class SourceSerializer(serializers.Serializer):
     publisher = serializers.CharField(allow_blank=True)
     quote = serializers.CharField(allow_blank=True)
     stance = serializers.ChoiceField(choices=["supports", "refutes", "context"])
+    archived_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the newsroom last archived the source (a WARC record); null if never.",
+    )
+    archive_sha256 = serializers.CharField(
+        allow_blank=True,
+        help_text="SHA-256 (hex) of the page as archived then; empty if never archived.",
+    )
 
 
 class ArticleRefSerializer(serializers.Serializer):
@@ -386,6 +394,39 @@ class AnnotationUpdateSerializer(JsonBody):
     sources = ClaimSourceSerializer(  # type: ignore[call-arg]
         many=True, required=False, max_length=MAX_SOURCES
     )
+
+
+# Many claims at once: what one request may carry (the body's size limit,
+# WORKBENCH_API_MAX_BODY_BYTES, may come first for long notes and sources).
+MAX_BULK_ANNOTATIONS = 500
+BULK_OUTCOMES = ["created", "present"]
+
+
+class AnnotationBulkSerializer(JsonBody):
+    """Many claim annotations to create at once, all or none."""
+
+    # A ListField, whose bounds the schema states (minItems, maxItems).
+    annotations = serializers.ListField(
+        child=AnnotationCreateSerializer(),
+        min_length=1,
+        max_length=MAX_BULK_ANNOTATIONS,
+        help_text=f"The claims to create, 1 to {MAX_BULK_ANNOTATIONS}, each as for one create.",
+    )
+
+
+class AnnotationBulkItemSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The item's position in `annotations`, from 0.")
+    outcome = serializers.ChoiceField(
+        choices=BULK_OUTCOMES,
+        help_text="`created` now, or `present`: your claim on exactly this span, left as it was.",
+    )
+    annotation = AnnotationSerializer()
+
+
+class AnnotationBulkResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    present = serializers.IntegerField()
+    results = AnnotationBulkItemSerializer(many=True, help_text="One per item, in their order.")
 
 
 # Members: agreement --------------------------------------------------------------------

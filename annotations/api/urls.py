@@ -12,7 +12,16 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from annotations.api import agreement, articles, claim_annotations, claims, exports
+from annotations.api import (
+    agreement,
+    articles,
+    claim_annotations,
+    claims,
+    discussion,
+    exports,
+    fetches,
+    notifications,
+)
 
 app_name = "api-v1"
 
@@ -32,7 +41,11 @@ urlpatterns = [
     # Members' endpoints: a session, or a key with the scopes below each view names.
     path("articles/", articles.ArticleList.as_view(), name="article-list"),
     path("articles/<int:pk>/", articles.ArticleDetail.as_view(), name="article-detail"),
+    # Imports by URL (annotations/api/fetches.py).
+    path("articles/fetches/", fetches.FetchList.as_view(), name="fetch-list"),
+    path("articles/fetches/<int:pk>/", fetches.FetchDetail.as_view(), name="fetch-detail"),
     path("annotations/", claim_annotations.AnnotationList.as_view(), name="annotation-list"),
+    path("annotations/bulk/", claim_annotations.AnnotationBulk.as_view(), name="annotation-bulk"),
     path(
         "annotations/<int:pk>/",
         claim_annotations.AnnotationDetail.as_view(),
@@ -46,6 +59,34 @@ urlpatterns = [
     path("exports/", exports.ExportList.as_view(), name="export-list"),
     path("exports/<int:pk>/", exports.ExportDetail.as_view(), name="export-detail"),
     path("exports/<int:pk>/download/", exports.ExportDownload.as_view(), name="export-download"),
+    # The discussion and each member's notifications (annotations/api/discussion.py,
+    # annotations/api/notifications.py).
+    path("threads/", discussion.ThreadList.as_view(), name="thread-list"),
+    path("threads/<int:pk>/", discussion.ThreadDetail.as_view(), name="thread-detail"),
+    path(
+        "threads/<int:pk>/comments/",
+        discussion.ThreadComments.as_view(),
+        name="thread-comments",
+    ),
+    path("threads/<int:pk>/resolve/", discussion.ThreadResolve.as_view(), name="thread-resolve"),
+    path("threads/<int:pk>/reopen/", discussion.ThreadReopen.as_view(), name="thread-reopen"),
+    path(
+        "change-requests/",
+        discussion.ChangeRequestCreate.as_view(),
+        name="change-request-create",
+    ),
+    path("comments/<int:pk>/", discussion.CommentDetail.as_view(), name="comment-detail"),
+    path("notifications/", notifications.NotificationList.as_view(), name="notification-list"),
+    path(
+        "notifications/read/",
+        notifications.NotificationReadAll.as_view(),
+        name="notification-read-all",
+    ),
+    path(
+        "notifications/<int:pk>/read/",
+        notifications.NotificationRead.as_view(),
+        name="notification-read",
+    ),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path(
         "docs/",

@@ -13,9 +13,19 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
-from annotations.models import Article, Assignment, AssignmentStatus, Membership, Organization, Role
+from annotations.models import (
+    ActivityKind,
+    Article,
+    Assignment,
+    AssignmentStatus,
+    Membership,
+    NotificationKind,
+    Organization,
+    Role,
+    Source,
+)
 
 AnyUser = User | AnonymousUser
 
@@ -222,3 +232,223 @@ def verdicts_hidden[M: Model](
     """`verified` (the desk's verified claims) without those on the articles the user is
     still reviewing: the desk's verdicts must not steer a review in progress."""
     return verified.exclude(**{f"{article_path}__in": reviewing(user).values("article_id")})
+
+
+# Discussion ----------------------------------------------------------------------
+#
+# Threads of comments on a reviewer's claim, on a verified claim, or on an
+# article (annotations/discussion). The same blind review, one rule each, on
+# every path (the reader, adjudication, the verified claim's page, the inbox,
+# emails, the activity page and the members' API):
+#
+# - a thread on a reviewer's claim is seen by whoever may see that claim, but
+#   while its reviewer is still reviewing the article blind, only by them and
+#   by editors who are not reviewing it themselves;
+# - a thread on a verified claim, like the verified claim's page, by editors
+#   not reviewing the article;
+# - a thread on an article, by the newsroom's members; and each comment, in
+#   any thread, only where its author's work may be seen: someone reviewing
+#   blind sees their own comments and the desk's (editors not assigned to the
+#   article), and nobody but editors sees the comments of someone still
+#   reviewing the article blind.
+#
+# Comments never reach partners: no partner path (the partner API, exports,
+# webhooks, public pages) reads them.
+
+
+def _path(prefix: str, name: str) -> str:
+    return f"{prefix}{name}"
+
+
+def _blind_assignment(article: str, reviewer: str) -> Exists:
+    """Whether `reviewer` (an outer field) is reviewing `article` (an outer field) blind."""
+    return Exists(
+        Assignment.objects.filter(
+            article_id=OuterRef(article),
+            reviewer_id=OuterRef(reviewer),
+            article__collection__blind_review=True,
+        ).exclude(status=AssignmentStatus.SUBMITTED)
+    )
+
+
+def _sees_all_q(user: User, *, article: str, organization: str) -> Q:
+    """sees_all_claims() as a filter: the user submitted the article, or is an editor
+    not assigned to it (a collection without blind review is checked apart)."""
+    assigned = Assignment.objects.filter(reviewer=user).values("article_id")
+    submitted = assigned.filter(status=AssignmentStatus.SUBMITTED)
+    return Q(**{f"{article}__in": submitted}) | (
+        ~Q(**{f"{article}__in": assigned})
+        & Q(**{f"{organization}__in": editor_organizations_for(user)})
+    )
+
+
+def _claim_thread_q(user: User, *, article: str, reviewer: str, organization: str) -> Q:
+    """Who sees the discussion of a reviewer's claim; the fields name the claim's article,
+    reviewer and newsroom from the row filtered."""
+    editor = Q(**{f"{organization}__in": editor_organizations_for(user)})
+    return (
+        Q(**{reviewer: user.pk})
+        | Q(**{f"{article}__collection__blind_review": False})
+        | (
+            _sees_all_q(user, article=article, organization=organization)
+            & (~_blind_assignment(f"{article}_id", f"{reviewer}_id") | editor)
+        )
+    )
+
+
+def _verified_thread_q(user: User, *, article: str, organization: str) -> Q:
+    return Q(**{f"{organization}__in": editor_organizations_for(user)}) & ~Q(
+        **{f"{article}__in": reviewing(user).values("article_id")}
+    )
+
+
+def _thread_q(user: User, prefix: str = "") -> Q:
+    article = _path(prefix, "article")
+    organization = _path(prefix, "organization")
+    on_claim = Q(**{_path(prefix, "claim__isnull"): False}) & _claim_thread_q(
+        user, article=article, reviewer=_path(prefix, "claim__reviewer"), organization=organization
+    )
+    on_verified = Q(**{_path(prefix, "verified__isnull"): False}) & _verified_thread_q(
+        user, article=article, organization=organization
+    )
+    on_article = Q(
+        **{_path(prefix, "claim__isnull"): True, _path(prefix, "verified__isnull"): True}
+    )
+    return Q(**{f"{organization}__in": organizations_for(user)}) & (
+        on_claim | on_verified | on_article
+    )
+
+
+def _comment_q(user: User, prefix: str = "") -> Q:
+    article = _path(prefix, "thread__article")
+    organization = _path(prefix, "thread__organization")
+    author = _path(prefix, "author")
+    editor = Q(**{f"{organization}__in": editor_organizations_for(user)})
+    sees_all = _sees_all_q(user, article=article, organization=organization)
+    # The desk's voice: an editor of the newsroom who is not assigned to the article.
+    desk = Exists(
+        Membership.objects.filter(
+            user_id=OuterRef(f"{author}_id"),
+            organization_id=OuterRef(f"{organization}_id"),
+            role__in=EDITOR_ROLES,
+        )
+    ) & ~Exists(
+        Assignment.objects.filter(
+            article_id=OuterRef(f"{article}_id"), reviewer_id=OuterRef(f"{author}_id")
+        )
+    )
+    return (
+        Q(**{author: user.pk})
+        | Q(**{f"{article}__collection__blind_review": False})
+        | (sees_all & (~_blind_assignment(f"{article}_id", f"{author}_id") | editor))
+        | (~sees_all & desk)
+    )
+
+
+def threads_visible[M: Model](
+    user: AnyUser, threads: QuerySet[M], *, path: str = ""
+) -> QuerySet[M]:
+    """`threads` (or rows reached through them, `path` leading to the thread) that the
+    user may see."""
+    if not isinstance(user, User):
+        return threads.none()
+    return threads.filter(_thread_q(user, f"{path}__" if path else ""))
+
+
+def comments_visible[M: Model](
+    user: AnyUser, comments: QuerySet[M], *, path: str = ""
+) -> QuerySet[M]:
+    """`comments` of threads the user may see, less those blind review hides from them."""
+    if not isinstance(user, User):
+        return comments.none()
+    prefix = f"{path}__" if path else ""
+    return comments.filter(_thread_q(user, f"{prefix}thread__"), _comment_q(user, prefix))
+
+
+def comments_shown[M: Model](user: AnyUser, comments: QuerySet[M]) -> QuerySet[M]:
+    """comments_visible() for the comments of threads already read through
+    threads_visible(): only each comment's own rule, so that a thread of many comments
+    is not asked again whether it may be seen."""
+    if not isinstance(user, User):
+        return comments.none()
+    return comments.filter(_comment_q(user))
+
+
+def claims_discussable[M: Model](user: AnyUser, claims: QuerySet[M]) -> QuerySet[M]:
+    """Reviewers' claims the user may start a thread on: one they would then see."""
+    if not isinstance(user, User):
+        return claims.none()
+    return claims.filter(
+        Q(article__organization__in=organizations_for(user)),
+        _claim_thread_q(
+            user, article="article", reviewer="reviewer", organization="article__organization"
+        ),
+    )
+
+
+def verified_discussable[M: Model](user: AnyUser, verified: QuerySet[M]) -> QuerySet[M]:
+    """Verified claims the user may discuss: those whose page they may read."""
+    if not isinstance(user, User):
+        return verified.none()
+    return verified.filter(_verified_thread_q(user, article="article", organization="organization"))
+
+
+def may_request_changes(membership: Membership | None) -> bool:
+    """Sending a reviewer's claim back is the desk's: editors and admins."""
+    return is_editor(membership)
+
+
+def notifications_visible[M: Model](user: AnyUser, notifications: QuerySet[M]) -> QuerySet[M]:
+    """The user's own notifications whose thread, comment and verdicts they may see now.
+
+    Checked each time, not only when a notification is made: if what they may
+    see changes (a review reopened), so does their inbox, and what is emailed.
+    """
+    if not isinstance(user, User):
+        return notifications.none()
+    verdicts = [NotificationKind.PUBLISHED, NotificationKind.ARTICLE_CHANGED]
+    return notifications.filter(
+        Q(recipient=user.pk),
+        Q(organization__in=organizations_for(user)),
+        Q(thread__isnull=True) | _thread_q(user, "thread__"),
+        Q(comment__isnull=True)
+        | (_thread_q(user, "comment__thread__") & _comment_q(user, "comment__")),
+        Q(verified__isnull=True) | ~Q(verified__article__in=reviewing(user).values("article_id")),
+    ).exclude(Q(kind__in=verdicts) & Q(article__in=reviewing(user).values("article_id")))
+
+
+def activity_visible[M: Model](user: AnyUser, activity: QuerySet[M]) -> QuerySet[M]:
+    """A collection's activity, for its editors; on an article an editor is reviewing
+    blind, only their own, and nothing of the desk's verdicts on one they are reviewing."""
+    if not isinstance(user, User):
+        return activity.none()
+    verdicts = [
+        ActivityKind.SAVED_VERIFIED,
+        ActivityKind.PUBLISHED,
+        ActivityKind.CORRECTED,
+        ActivityKind.RETRACTED,
+    ]
+    return (
+        of_editors(user, activity)
+        .exclude(Q(article__in=blind_articles(user).values("article_id")) & ~Q(actor=user.pk))
+        .exclude(Q(kind__in=verdicts) & Q(article__in=reviewing(user).values("article_id")))
+    )
+
+
+# Archived sources (issue 17) ------------------------------------------------------
+
+
+def archives_visible[M: Model](user: AnyUser, archives: QuerySet[M]) -> QuerySet[M]:
+    """A newsroom's archived sources: its editors see them all; a reviewer, those of their
+    own claims' sources only, so that blind review hides which sources colleagues cite."""
+    if not isinstance(user, User):
+        return archives.none()
+    own = Source.objects.filter(
+        claim__reviewer=user,
+        claim__deleted_at__isnull=True,
+        claim__article__organization_id=OuterRef("organization_id"),
+        url=OuterRef("url"),
+    )
+    return of_members(user, archives).filter(
+        Q(organization__in=editor_organizations_for(user)) | Exists(own)
+    )

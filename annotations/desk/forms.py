@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 
 from annotations.importing.parsers import SNIFF_BYTES, content_problem
+from annotations.importing.services import MIXED_UPLOAD, upload_kind
 from annotations.models import Collection
 
 
@@ -40,10 +41,16 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadArticlesForm(forms.Form):
+    """Articles, or reviewers' claims from another tool (a .jsonl told apart by content)."""
+
     uploads = MultipleFileField(
         label="Files",
         widget=MultipleFileInput(attrs={"accept": ".txt,.html,.htm,.jsonl"}),
-        help_text=".txt (title, blank line, text), .html or .jsonl; many at once.",
+        help_text=(
+            "Articles: .txt (title, blank line, text), .html or .jsonl; many at once. "
+            "Claims from another tool: a .jsonl of claims or of W3C Web Annotations, "
+            "once their articles are here."
+        ),
     )
 
     def clean_uploads(self) -> list[Any]:
@@ -63,6 +70,8 @@ class UploadArticlesForm(forms.Form):
                 problems.append(f"{where}: {problem.message}")
         if problems:
             raise forms.ValidationError(problems)
+        if len({upload_kind(upload) for upload in uploads}) > 1:
+            raise forms.ValidationError(MIXED_UPLOAD)
         return uploads
 
 

@@ -25,7 +25,14 @@ from annotations.exports.reading import (
     written_behind,
 )
 from annotations.exports.selection import Selection
-from annotations.models import Article, Taxonomy, VerdictLabel, VerifiedClaim, VerifiedSource
+from annotations.models import (
+    Article,
+    SourceArchive,
+    Taxonomy,
+    VerdictLabel,
+    VerifiedClaim,
+    VerifiedSource,
+)
 from annotations.publishing.records import public_urls
 from annotations.publishing.rows import IsoFormat
 
@@ -67,7 +74,18 @@ CSV_CLAIM_FIELDS = (
     "end",
 )
 
-CSV_SOURCE_FIELDS = ("claim_id", "position", "url", "title", "publisher", "quote", "stance")
+CSV_SOURCE_FIELDS = (
+    "claim_id",
+    "position",
+    "url",
+    "title",
+    "publisher",
+    "quote",
+    "stance",
+    # The newsroom's archive of the source: when it was taken (UTC), and its SHA-256.
+    "archived_at",
+    "archive_sha256",
+)
 
 
 def sheet_time(iso: str | None) -> str:
@@ -229,7 +247,8 @@ def _csv_made(selection: Selection, sources_file: IO[bytes]) -> Iterator[tuple[b
             )
             source_lines += [
                 f"{row.id},{position},{text(s.url)},{text(s.title)},"
-                f"{text(s.publisher)},{text(s.quote)},{s.stance}\r\n"
+                f"{text(s.publisher)},{text(s.quote)},{s.stance},"
+                f"{sheet_time(s.archived_at)},{s.archive_sha256}\r\n"
                 for position, s in enumerate(shown, start=1)
             ]
         sources_file.write("".join(source_lines).encode())
@@ -264,9 +283,9 @@ def _csv_copy_sql(selection: Selection, selected: str) -> tuple[str, str]:
     """
     # Only our tables' names and SQL of our own go into the text; values are parameters.
     q = connection.ops.quote_name
-    claim, article, label, taxonomy, source = (
+    claim, article, label, taxonomy, source, archive = (
         q(model._meta.db_table)
-        for model in (VerifiedClaim, Article, VerdictLabel, Taxonomy, VerifiedSource)
+        for model in (VerifiedClaim, Article, VerdictLabel, Taxonomy, VerifiedSource, SourceArchive)
     )
     cell = _csv_cell_sql
     public = "AND NOT x.confidential" if selection.public else ""
@@ -296,8 +315,11 @@ def _csv_copy_sql(selection: Selection, selected: str) -> tuple[str, str]:
         SELECT x.claim_id,
             row_number() OVER (PARTITION BY x.claim_id ORDER BY x."order", x.id),
             {cell("x.url")}, {cell("x.title")}, {cell("x.publisher")}, {cell("x.quote")},
-            nullif(x.stance, '')
+            nullif(x.stance, ''), {_sheet_time_sql("w.archived_at")}, nullif(w.content_hash, '')
         FROM {source} x
+        JOIN {claim} xc ON xc.id = x.claim_id
+        LEFT JOIN {archive} w
+            ON w.organization_id = xc.organization_id AND w.url = x.url AND w.warc <> ''
         WHERE x.claim_id > %s AND x.claim_id <= %s AND x.claim_id IN ({selected}) {public}
         ORDER BY x.claim_id, x."order", x.id
     """  # noqa: S608

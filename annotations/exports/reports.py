@@ -16,10 +16,9 @@ from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from django.template.loader import render_to_string
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
-from annotations.agreement.charts import figures_charts
+from annotations.agreement.charts import bars, figures_charts
+from annotations.agreement.plain import headline, readings
 from annotations.agreement.runs import latest_report
 from annotations.core.text import text_direction
 from annotations.models import (
@@ -81,38 +80,6 @@ def _tallies(counts: Counter[str], names: Sequence[str], colours: dict[str, str]
         )
         for name in names
     ]
-
-
-def verdict_bars(title: str, rows: Sequence[Tally]) -> SafeString:
-    """Claims per verdict as horizontal bars in the verdicts' colours, each with its count."""
-    label, bar, row_height = 110, 250, 26
-    width = label + bar + 50
-    height = max(1, len(rows)) * row_height + 6
-    top = max((row.count for row in rows), default=0)
-    body = []
-    for i, row in enumerate(rows):
-        y = 4 + i * row_height
-        length = bar * row.count / top if top else 0
-        body.append(
-            f'<text x="{label - 10}" y="{y + 15}" text-anchor="end" font-size="13" '
-            f'fill="#1d232b">{escape(row.name[:20])}</text>'
-            f'<rect x="{label}" y="{y}" width="{bar}" height="20" rx="3" fill="#eef1f5"/>'
-            f'<rect x="{label}" y="{y}" width="{length:.1f}" height="20" rx="3" '
-            f'fill="{row.colour}"/>'
-            f'<text x="{label + length + 6:.1f}" y="{y + 15}" font-size="13" '
-            f'fill="#1d232b">{row.count}</text>'
-        )
-    if not rows:
-        body.append(
-            f'<text x="{width // 2}" y="20" text-anchor="middle" font-size="12" '
-            f'fill="#5f6b78">No claims</text>'
-        )
-    head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
-        f'font-family="sans-serif"><title>{escape(title)}</title>'
-    )
-    return mark_safe(head + "".join(body) + "</svg>")  # noqa: S308 - every label escaped above
 
 
 def _verdicts(entries: Sequence[Entry], collection: Collection | None) -> list[Tally]:
@@ -199,6 +166,8 @@ def anonymised(results: dict[str, Any]) -> dict[str, Any]:
             for item in results.get("reviewer_agreement", [])
         ],
         "unmatched": {rename(name): n for name, n in results.get("unmatched", {}).items()},
+        # Which claims were disputed names reviewers' work: not for outside.
+        "listed": {},
     }
 
 
@@ -208,7 +177,13 @@ def _agreement(collection: Collection | None, *, public: bool) -> dict[str, Any]
     if report is None or not report.results:
         return None
     results = anonymised(report.results) if public else report.results
-    return {"report": report, "results": results, **figures_charts(results)}
+    return {
+        "report": report,
+        "results": results,
+        "headline": headline(results),
+        "readings": readings,
+        **figures_charts(results),
+    }
 
 
 def render_report_html(
@@ -246,7 +221,9 @@ def render_report_html(
         "entries": entries,
         "summary": _summary(entries),
         "verdicts": verdicts,
-        "verdict_chart": verdict_bars("Claims per verdict", verdicts),
+        "verdict_chart": bars(
+            "Claims per verdict", [(row.name, row.count, row.colour) for row in verdicts]
+        ),
         "agreement": _agreement(collection, public=public),
         "corrections": _corrections(entries),
     }

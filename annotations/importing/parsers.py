@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 import nh3
 import trafilatura
@@ -23,7 +24,6 @@ from annotations.core.inputs import (
     ParseError,
     SourceInput,
     is_http_url,
-    unstorable,
 )
 
 ARTICLE_SUFFIXES = (".txt", ".html", ".htm", ".jsonl")
@@ -100,22 +100,62 @@ def parse_html(data: bytes) -> ArticleInput:
     )
 
 
+# What core.inputs.unstorable finds (a NUL, an unpaired surrogate), found by the
+# regular-expression engine: a claims file has hundreds of thousands of strings.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _string_field(record: dict[str, Any], name: str, line: int, required: bool = False) -> str:
     value = record.get(name, "")
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise ParseError(f"{name}: expected a string, got {type(value).__name__}", line)
-    if unstorable(value):
+    if _UNSTORABLE.search(value) is not None:
         raise ParseError(f"{name}: contains a NUL or an unpaired surrogate character", line)
     if required and not value.strip():
         raise ParseError(f"{name}: is required", line)
     return value
 
 
+class ByteStream(Protocol):
+    """A file open for reading bytes: an open file, a BytesIO, a stored upload."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+    def seek(self, offset: int, whence: int = 0, /) -> int: ...
+
+    def __iter__(self) -> Iterator[bytes]: ...
+
+
+def numbered_lines(handle: Iterable[bytes], *, after: int = 0) -> Iterator[tuple[int, bytes]]:
+    """The lines of a file read as it streams, numbered from 1, without their newline.
+
+    Lines up to `after` are counted and passed over (an import resumed where it stopped).
+    """
+    for number, raw in enumerate(handle, start=1):
+        if number > after:
+            yield number, raw.removesuffix(b"\n")
+
+
+def count_lines(handle: ByteStream) -> int:
+    """How many lines numbered_lines() will number in this file, read in chunks."""
+    count, last = 0, b"\n"
+    while chunk := handle.read(1 << 20):
+        count += chunk.count(b"\n")
+        last = chunk[-1:]
+    return count + (last != b"\n")
+
+
 def _json_lines(data: bytes) -> Iterator[tuple[int, dict[str, Any] | ParseError]]:
+    return _json_records(enumerate(data.split(b"\n"), start=1))
+
+
+def _json_records(
+    numbered: Iterable[tuple[int, bytes]],
+) -> Iterator[tuple[int, dict[str, Any] | ParseError]]:
     """Each non-blank line parsed as a JSON object, or the error that line has."""
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+    for number, raw in numbered:
         if not raw.strip():
             continue
         try:
@@ -279,12 +319,10 @@ def _source_record(raw: Any, index: int, line: int) -> SourceInput:
     where = f"sources[{index}]"
     if not isinstance(raw, dict):
         raise ParseError(f"{where}: expected an object", line)
+    # The addresses are checked, and normalized, with the claim's other checks
+    # (core.inputs.validate_sources): once, and in the same words as in the reader.
     url = _string_field(raw, "url", line, required=True).strip()
-    if not is_http_url(url):
-        raise ParseError(f"{where}.url: {url!r} is not an http(s) address", line)
     archived = _string_field(raw, "archived_url", line).strip()
-    if archived and not is_http_url(archived):
-        raise ParseError(f"{where}.archived_url: {archived!r} is not an http(s) address", line)
     confidential = raw.get("confidential", False)
     if not isinstance(confidential, bool):
         raise ParseError(f"{where}.confidential: expected true or false", line)
@@ -324,7 +362,14 @@ def _annotation_record(record: dict[str, Any], line: int) -> AnnotationInput:
 
 
 def parse_annotation_jsonl(data: bytes) -> Iterator[tuple[int, AnnotationInput | ParseError]]:
-    for number, record in _json_lines(data):
+    return parse_annotation_records(enumerate(data.split(b"\n"), start=1))
+
+
+def parse_annotation_records(
+    numbered: Iterable[tuple[int, bytes]],
+) -> Iterator[tuple[int, AnnotationInput | ParseError]]:
+    """Our JSONL of claims, from numbered lines (numbered_lines), one record or error each."""
+    for number, record in _json_records(numbered):
         if isinstance(record, ParseError):
             yield number, record
             continue
@@ -341,16 +386,45 @@ class Skipped:
         self.reason = reason
 
 
-def is_web_annotation(data: bytes) -> bool:
-    """Whether a file holds W3C Web Annotations: its first record says type Annotation."""
+def _first_record(data: bytes) -> Any:
+    """The first non-blank line's JSON value; None if there is none, or it is not JSON."""
     for raw in data.split(b"\n"):
         if raw.strip():
             try:
-                first = json.loads(raw)
+                return json.loads(raw)
             except (json.JSONDecodeError, UnicodeDecodeError):
-                return False
-            return isinstance(first, dict) and first.get("type") == "Annotation"
-    return False
+                return None
+    return None
+
+
+def is_web_annotation(data: bytes) -> bool:
+    """Whether a file holds W3C Web Annotations: its first record says type Annotation."""
+    first = _first_record(data)
+    return isinstance(first, dict) and first.get("type") == "Annotation"
+
+
+def first_line(handle: ByteStream) -> bytes:
+    """A file's first non-blank line (what tells its kind apart), read from where the
+    handle is; the caller seeks back."""
+    for raw in handle:
+        if raw.strip():
+            return raw
+    return b""
+
+
+def jsonl_kind(first: bytes) -> Literal["articles", "claims"]:
+    """What a JSON-lines file holds, judged by its first record (`first_line`).
+
+    Claims, in our fields (an `article` and a `reviewer`) or as W3C Web
+    Annotations (`type` Annotation); otherwise articles, whose lines have
+    neither field (they are refused by parse_article_jsonl).
+    """
+    record = _first_record(first)
+    if isinstance(record, dict) and (
+        record.get("type") == "Annotation" or {"article", "reviewer"} & record.keys()
+    ):
+        return "claims"
+    return "articles"
 
 
 def _selector(selectors: list[Any], kind: str) -> dict[str, Any] | None:
@@ -434,7 +508,14 @@ def _web_annotation_record(record: dict[str, Any], line: int) -> AnnotationInput
 def parse_web_annotation_jsonl(
     data: bytes,
 ) -> Iterator[tuple[int, AnnotationInput | Skipped | ParseError]]:
-    for number, record in _json_lines(data):
+    return parse_web_annotation_records(enumerate(data.split(b"\n"), start=1))
+
+
+def parse_web_annotation_records(
+    numbered: Iterable[tuple[int, bytes]],
+) -> Iterator[tuple[int, AnnotationInput | Skipped | ParseError]]:
+    """W3C Web Annotations, from numbered lines (numbered_lines), one record or error each."""
+    for number, record in _json_records(numbered):
         if isinstance(record, ParseError):
             yield number, record
             continue

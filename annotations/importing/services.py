@@ -28,9 +28,16 @@ from annotations.core.inputs import (
 )
 from annotations.core.permissions import require_editor
 from annotations.core.text import content_hash, normalize_text
-from annotations.importing.parsers import ARTICLE_SUFFIXES, parse_article_data
+from annotations.importing.claims_job import claims_job_import, stored_label
+from annotations.importing.parsers import (
+    ARTICLE_SUFFIXES,
+    count_lines,
+    first_line,
+    jsonl_kind,
+    parse_article_data,
+)
 from annotations.jobs.enqueue import enqueue
-from annotations.models import Article, Collection, ImportJob, JobStatus
+from annotations.models import Article, Collection, ImportJob, ImportKind, JobStatus
 
 
 class ImportStatus(StrEnum):
@@ -152,34 +159,16 @@ def articles_import(*, collection: Collection, files: Iterable[tuple[str, bytes]
 
 
 def import_job_run(*, job: ImportJob) -> dict[str, Any]:
-    """Imports a job's uploaded files, recording progress after each file."""
+    """Imports a job's uploaded files: articles file by file, claims batch by batch,
+    recording progress as it goes."""
     ImportJob.objects.filter(pk=job.pk).update(
         status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
     )
     try:
-        for index, name in enumerate(job.files):
-            if index < job.processed:
-                continue
-            with default_storage.open(name, "rb") as handle:
-                label = name.rsplit("/", 1)[-1].split("-", 1)[-1]
-                report = articles_import(collection=job.collection, files=[(label, handle.read())])
-            job.processed = index + 1
-            job.created += report.count(ImportStatus.CREATED)
-            job.new_versions += report.count(ImportStatus.NEW_VERSION)
-            job.unchanged += report.count(ImportStatus.UNCHANGED)
-            job.errors = [*job.errors, *report.errors]
-            job.heartbeat_at = timezone.now()
-            job.save(
-                update_fields=[
-                    "processed",
-                    "created",
-                    "new_versions",
-                    "unchanged",
-                    "errors",
-                    "heartbeat_at",
-                ]
-            )
-            default_storage.delete(name)
+        if job.kind == ImportKind.CLAIMS:
+            claims_job_import(job=job)
+        else:
+            _articles_job_import(job)
     except Exception as exc:
         job.status = JobStatus.FAILED
         job.failure = f"{exc.__class__.__name__}: {exc}"
@@ -194,8 +183,36 @@ def import_job_run(*, job: ImportJob) -> dict[str, Any]:
         "created": job.created,
         "new_versions": job.new_versions,
         "unchanged": job.unchanged,
+        "skipped": job.skipped,
         "errors": job.errors,
     }
+
+
+def _articles_job_import(job: ImportJob) -> None:
+    for index, name in enumerate(job.files):
+        if index < job.processed:
+            continue
+        with default_storage.open(name, "rb") as handle:
+            report = articles_import(
+                collection=job.collection, files=[(stored_label(name), handle.read())]
+            )
+        job.processed = index + 1
+        job.created += report.count(ImportStatus.CREATED)
+        job.new_versions += report.count(ImportStatus.NEW_VERSION)
+        job.unchanged += report.count(ImportStatus.UNCHANGED)
+        job.errors = [*job.errors, *report.errors]
+        job.heartbeat_at = timezone.now()
+        job.save(
+            update_fields=[
+                "processed",
+                "created",
+                "new_versions",
+                "unchanged",
+                "errors",
+                "heartbeat_at",
+            ]
+        )
+        default_storage.delete(name)
 
 
 def short_name(name: str | None) -> str:
@@ -209,6 +226,17 @@ def short_name(name: str | None) -> str:
     return f"{stem[:50] or 'upload'}{suffix if suffix in ARTICLE_SUFFIXES else '.txt'}"
 
 
+def upload_kind(upload: File[Any]) -> ImportKind:
+    """What an uploaded file brings in, judged by its content: a .jsonl whose first
+    record is a claim (parsers.jsonl_kind) brings claims; anything else, articles."""
+    if Path(upload.name or "").suffix.lower() != ".jsonl":
+        return ImportKind.ARTICLES
+    upload.seek(0)
+    first = first_line(upload)
+    upload.seek(0)
+    return ImportKind(jsonl_kind(first))
+
+
 def import_job_start(
     *, collection: Collection, user: User, uploads: Sequence[File[Any]]
 ) -> ImportJob:
@@ -216,18 +244,40 @@ def import_job_start(
 
     The files have been checked by content (the upload form); they are stored
     under names the workbench chooses, the uploader's name kept only as a label.
+    Files of claims (upload_kind) are imported after the articles they mark,
+    so they come on their own: their job's progress counts lines, not files.
     """
     require_editor(user, collection.organization_id)
+    kinds = {upload_kind(upload) for upload in uploads}
+    if len(kinds) > 1:
+        raise ValidationError({"uploads": MIXED_UPLOAD})
+    kind = kinds.pop() if kinds else ImportKind.ARTICLES
     with transaction.atomic():
         job = ImportJob.objects.create(
-            organization=collection.organization, collection=collection, created_by=user
+            organization=collection.organization,
+            collection=collection,
+            created_by=user,
+            kind=kind,
         )
         names = [
             default_storage.save(f"imports/{job.pk}/{i:04d}-{short_name(upload.name)}", upload)
             for i, upload in enumerate(uploads)
         ]
         job.files = names
-        job.total = len(names)
+        if kind == ImportKind.CLAIMS:
+            total = 0
+            for name in names:
+                with default_storage.open(name, "rb") as handle:
+                    total += count_lines(handle)
+            job.total = total
+        else:
+            job.total = len(names)
         job.save(update_fields=["files", "total"])
         enqueue("annotations.tasks.run_import_job", job.pk)
     return job
+
+
+MIXED_UPLOAD = (
+    "Upload files of claims on their own, once the articles they mark are imported: "
+    "these files mix claims with articles."
+)

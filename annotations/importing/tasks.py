@@ -9,6 +9,7 @@ from celery import shared_task
 from annotations.importing.services import import_job_run
 from annotations.importing.versions import article_reanchor
 from annotations.jobs.claiming import job_claim, jobs_pending
+from annotations.jobs.enqueue import enqueue
 from annotations.jobs.heartbeat import beating
 from annotations.jobs.reconcile import register
 from annotations.models import Article, ImportJob
@@ -16,10 +17,14 @@ from annotations.models import Article, ImportJob
 
 @shared_task(name="annotations.tasks.reanchor_version", acks_late=True)
 def reanchor_version(article_id: int) -> int:
-    """Moves the previous version's claims onto a new version of an article."""
+    """Moves the previous version's claims onto a new version of an article, then asks
+    for the alerts a published claim's edited or removed passage raises (watching)."""
 
     article = Article.objects.select_related("previous_version").get(pk=article_id)
-    return len(article_reanchor(article))
+    changes = article_reanchor(article)
+    if any(change.verified_id is not None for change in changes):
+        enqueue("annotations.tasks.passages_check", article_id)
+    return len(changes)
 
 
 @shared_task(name="annotations.tasks.run_import_job", acks_late=True)

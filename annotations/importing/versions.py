@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 
+from annotations.agreement.runs import agreement_request_many
 from annotations.core.anchoring import TextSelector, reanchor_all, reanchored_selector
 from annotations.models import (
     AnchorChange,
@@ -93,4 +94,7 @@ def article_reanchor(new: Article) -> list[AnchorChange]:
         )
         changes = _follow(new, claims, len(old.text)) + _follow(new, verified, len(old.text))
         AnchorChange.objects.bulk_create(changes)
+        # The claims left the old version for the new one: the agreement's sums
+        # take them out of one and count them in the other.
+        agreement_request_many([old.pk, new.pk])
     return changes

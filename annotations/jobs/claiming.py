@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from annotations.models import ExportJob, ImportJob, JobStatus
+from annotations.models import ExportJob, FetchJob, ImportJob, JobStatus
 
 # A job tried this often (its worker killed each time: out of memory, say) fails.
 MAX_JOB_ATTEMPTS = 5
@@ -25,7 +25,7 @@ def _job_silent(stale_before: datetime) -> Q:
     )
 
 
-def job_claim(model: type[ImportJob | ExportJob], pk: int) -> bool:
+def job_claim(model: type[ImportJob | ExportJob | FetchJob], pk: int) -> bool:
     """Takes a job for the task about to run it; False means leave it alone.
 
     The same job can be sent more than once: its first message may only have
@@ -51,7 +51,9 @@ def job_claim(model: type[ImportJob | ExportJob], pk: int) -> bool:
     return False
 
 
-def jobs_pending(model: type[ImportJob | ExportJob], *, created_before: datetime) -> list[int]:
+def jobs_pending(
+    model: type[ImportJob | ExportJob | FetchJob], *, created_before: datetime
+) -> list[int]:
     """Jobs no worker is on: asked for (or last sent) before then and not taken, or running
     and silent (their worker died). Those pending are marked as sent again now, so that
     the next reconciliation leaves them be while they wait in a long queue."""

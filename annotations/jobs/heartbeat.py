@@ -18,18 +18,18 @@ from django.conf import settings
 from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 
-from annotations.models import ExportJob, ImportJob, JobStatus
+from annotations.models import ExportJob, FetchJob, ImportJob, JobStatus
 
 logger = logging.getLogger(__name__)
 
 
-def beat(model: type[ImportJob | ExportJob], pk: int) -> int:
+def beat(model: type[ImportJob | ExportJob | FetchJob], pk: int) -> int:
     """One heartbeat: the job shows a sign of life now (while it is running)."""
     return model.objects.filter(pk=pk, status=JobStatus.RUNNING).update(heartbeat_at=timezone.now())
 
 
 @contextlib.contextmanager
-def beating(model: type[ImportJob | ExportJob], pk: int) -> Iterator[None]:
+def beating(model: type[ImportJob | ExportJob | FetchJob], pk: int) -> Iterator[None]:
     """Beats the job's heartbeat in a thread while the block runs.
 
     Only on a real worker, outside a transaction: the thread has a database

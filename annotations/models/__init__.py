@@ -14,6 +14,7 @@ from annotations.models.articles import (
     AnchorStatus,
     Article,
     ImportJob,
+    ImportKind,
 )
 from annotations.models.claims import (
     Assignment,
@@ -78,6 +79,7 @@ __all__ = [
     "ExportJob",
     "ExportStatusFilter",
     "ImportJob",
+    "ImportKind",
     "Job",
     "JobStatus",
     "Lineage",
@@ -99,4 +101,66 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEvent",
     "WorkerJob",
+]
+
+# Discussion and notifications (issue 16) ------------------------------------------
+from annotations.models.discussion import (
+    Activity,
+    ActivityKind,
+    ChangeRequest,
+    ChangeRequestStatus,
+    Comment,
+    EmailChoice,
+    EmailState,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Thread,
+)
+
+__all__ += [
+    "Activity",
+    "ActivityKind",
+    "ChangeRequest",
+    "ChangeRequestStatus",
+    "Comment",
+    "EmailChoice",
+    "EmailState",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "Thread",
+]
+
+# The web: fetched articles, archived sources, watched articles, feeds (issue 17) -------
+from annotations.models.web import (  # noqa: E402 - after the block above, on purpose
+    AlertKind,
+    ArchiveStatus,
+    ArticlePage,
+    ArticleWatch,
+    Feed,
+    FeedItem,
+    FetchJob,
+    PassageAlert,
+    SourceArchive,
+    SourceCapture,
+    SweepCursor,
+    WatchOutcome,
+    WatchReason,
+)
+
+__all__ += [
+    "AlertKind",
+    "ArchiveStatus",
+    "ArticlePage",
+    "ArticleWatch",
+    "Feed",
+    "FeedItem",
+    "FetchJob",
+    "PassageAlert",
+    "SourceArchive",
+    "SourceCapture",
+    "SweepCursor",
+    "WatchOutcome",
+    "WatchReason",
 ]

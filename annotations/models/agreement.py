@@ -64,17 +64,18 @@ class AgreementReport(Job):
 
 
 class ArticleAgreement(models.Model):
-    """One article's contribution to its collection's agreement figures.
+    """One article as its collection's agreement figures last counted it.
 
-    Coincidence matrices, pair counts and confusion matrices add up, so the
-    collection's figures are sums of these; a changed claim recomputes only
-    its article's row.
+    The figures are sums of counts, so a changed claim swaps only its
+    article's part: `record` keeps the claims as they were counted (compact
+    binary, agreement.contributions), so the old part can be recounted
+    exactly and taken out.
     """
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="agreement")
     match_mode = models.CharField(max_length=16, choices=MatchMode.choices)
     iou_threshold = models.FloatField()
-    contribution = models.JSONField(null=True, blank=True)
+    record = models.BinaryField(null=True, blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
     # The last claim change; a refresh waits until changes stop (debounce).
     requested_at = models.DateTimeField(null=True, blank=True)
@@ -87,4 +88,4 @@ class ArticleAgreement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Agreement contribution of {self.article}"
+        return f"Agreement record of {self.article}"

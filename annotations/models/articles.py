@@ -72,8 +72,18 @@ class Article(models.Model):
         return "rtl" if self.language.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
 
 
+class ImportKind(models.TextChoices):
+    ARTICLES = "articles", "Articles"
+    # Reviewers' claims from another tool: our JSONL or W3C Web Annotations.
+    CLAIMS = "claims", "Claims"
+
+
 class ImportJob(WorkerJob):
-    """A batch of uploaded article files, imported by a Celery task."""
+    """A batch of uploaded files, imported by a Celery task.
+
+    Article files count their progress in files; a claims file, in lines
+    (`total` and `processed`), so that a big file's bar moves as it is read.
+    """
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="import_jobs"
@@ -88,17 +98,31 @@ class ImportJob(WorkerJob):
     new_versions = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list)
+    kind = models.CharField(max_length=16, choices=ImportKind.choices, default=ImportKind.ARTICLES)
+    # Records deliberately not imported (verified claims in a Web Annotation file).
+    skipped = models.PositiveIntegerField(default=0)
+    # Errors beyond those `errors` lists: a file of 100,000 bad lines is counted, not listed.
+    errors_unlisted = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(processed__lte=F("total")), name="importjob_progress_bounded"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ImportKind.values), name="importjob_kind_valid"
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.kind == ImportKind.CLAIMS:
+            return f"Import of {len(self.files)} claims file(s) into {self.collection}"
         return f"Import of {self.total} file(s) into {self.collection}"
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.errors_unlisted
 
 
 class AnchorStatus(models.TextChoices):

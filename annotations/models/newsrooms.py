@@ -139,6 +139,13 @@ class Collection(models.Model):
     iou_threshold = models.FloatField(
         default=0.5, help_text="Overlap two highlights need to count as the same claim."
     )
+    agreement_min_units = models.PositiveSmallIntegerField(
+        default=10,
+        help_text=(
+            "An agreement figure from fewer claims two reviewers can be compared on is "
+            "shown as too few to say."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

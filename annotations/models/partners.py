@@ -74,6 +74,8 @@ class WebhookEvent(models.TextChoices):
     PUBLISHED = "claim.published", "A claim is published"
     CORRECTED = "claim.corrected", "A claim is corrected"
     RETRACTED = "claim.retracted", "A claim is retracted"
+    # A watched article changed, and a published claim's passage was edited or removed.
+    PASSAGE_CHANGED = "claim.passage_changed", "A published claim's passage changed in its article"
 
 
 class Webhook(models.Model):

@@ -119,6 +119,10 @@ def source_record(source: SourceRow, *, public: bool) -> dict[str, Any]:
         "publisher": source.publisher,
         "quote": source.quote,
         "stance": source.stance,
+        # The newsroom's archive of the source (archiving): when it was taken, and the
+        # SHA-256 of the page as received; null and "" while none is kept.
+        "archived_at": source.archived_at,
+        "archive_sha256": source.archive_sha256,
     }
     if not public:
         record["confidential"] = source.confidential
@@ -180,11 +184,24 @@ def claim_review(ctx: Context, row: ClaimRow) -> dict[str, Any]:
     if row.article_published_at:
         # The date of a UTC time: the first 10 characters of its ISO text.
         appearance["datePublished"] = row.article_published_at[:10]
+    # The article's authors, as its page names them ("; " between them when fetched).
+    authors = [
+        {"@type": "Person", "name": name.strip()}
+        for name in row.article_author.split(";")
+        if name.strip()
+    ]
+    if authors:
+        appearance["author"] = authors
     item: dict[str, Any] = {"@type": "Claim", "appearance": [appearance]}
     if row.claimant:
         item["author"] = {"@type": row.claimant_kind, "name": row.claimant}
+    elif authors:
+        # No claimant named: the claim is the article's own, made by its authors.
+        item["author"] = authors
     if row.claim_date:
         item["datePublished"] = row.claim_date
+    elif row.article_published_at:
+        item["datePublished"] = row.article_published_at[:10]
     if row.article_published_at:
         # The article is the earliest appearance the workbench knows, with its date.
         item["firstAppearance"] = appearance
@@ -226,6 +243,10 @@ def _source_bodies(sources: list[Any], *, public: bool) -> list[dict[str, Any]]:
             "workbench:quote": source.quote,
             "workbench:stance": source.stance,
         }
+        # Verified claims' sources carry their archive (SourceRow); reviewers' do not.
+        if hasattr(source, "archive_sha256"):
+            body["workbench:archivedAt"] = source.archived_at
+            body["workbench:archiveSha256"] = source.archive_sha256
         if not public:
             body["workbench:confidential"] = source.confidential
         bodies.append(body)

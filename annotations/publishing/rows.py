@@ -19,11 +19,15 @@ from django.db.models import (
     DateTimeField,
     F,
     Func,
+    OuterRef,
     QuerySet,
+    Subquery,
     TextField,
+    Value,
 )
+from django.db.models.functions import Coalesce
 
-from annotations.models import VerifiedClaim, VerifiedSource
+from annotations.models import SourceArchive, VerifiedClaim, VerifiedSource
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -58,6 +62,8 @@ class ClaimRow(NamedTuple):
     article_version: int
     article_content_hash: str
     claimant_kind: str
+    # The article's author(s), "; " between them (ClaimReview's appearance).
+    article_author: str
 
 
 CLAIM_COLUMNS = (
@@ -86,6 +92,7 @@ CLAIM_COLUMNS = (
     "article__version",
     "article__content_hash",
     "claimant_kind",
+    "article__author",
 )
 
 
@@ -96,6 +103,10 @@ class SourceRow(NamedTuple):
     quote: str
     stance: str
     confidential: bool
+    # The newsroom's archive of the address (archiving): when its latest capture was
+    # taken (ISO 8601 text, UTC) and the SHA-256 of what it received; None and "" if none.
+    archived_at: str | None
+    archive_sha256: str
 
 
 class Label(NamedTuple):
@@ -175,6 +186,22 @@ ISO_COLUMNS = frozenset(
 CLAIM_VALUES = tuple(IsoFormat(c) if c in ISO_COLUMNS else c for c in CLAIM_COLUMNS)
 
 
+def _archived(column: str) -> Subquery:
+    """A source's archive's `column`: the newsroom's archive of its address, if one is kept."""
+    kept = SourceArchive.objects.filter(
+        organization_id=OuterRef("claim__organization_id"), url=OuterRef("url")
+    ).exclude(warc="")
+    return Subquery(kept.values(column)[:1])
+
+
+# What a source row reads: its columns, then its archive's time (as ISO 8601 text) and hash.
+SOURCE_VALUES = (
+    *SOURCE_COLUMNS,
+    IsoFormat(_archived("archived_at")),
+    Coalesce(_archived("content_hash"), Value("")),
+)
+
+
 class AnyOf(Func):
     """`column IN (ids)`; in PostgreSQL `column = ANY(ids)`, the ids one array parameter.
 
@@ -223,7 +250,7 @@ def page_rows(
     if not page:
         return page, {}
     rows = sources.filter(AnyOf("claim_id", [row.id for row in page]))
-    return page, sources_by_claim(rows.values_list(*SOURCE_COLUMNS))
+    return page, sources_by_claim(rows.values_list(*SOURCE_VALUES))
 
 
 class SourcesJson(Func):
@@ -249,12 +276,17 @@ class SourcesJson(Func):
     ) -> _AsSqlType:
         quote = connection.ops.quote_name
         columns = ", ".join(f"s.{quote(column)}" for column in SOURCE_COLUMNS[1:])
+        # The archive's time as isoformat() writes it, and its hash (SOURCE_VALUES).
+        columns += f", {IsoFormat.sql('w.archived_at')}, coalesce(w.content_hash, '')"
         public = " AND NOT s.confidential" if self.public else ""
         # Names from the models, the claim's id compiled by Django; no value in the text.
         template = (
             f"(SELECT coalesce(json_agg(json_build_array({columns}) "  # noqa: S608
             f"ORDER BY s.{quote('order')}, s.id), '[]')::text "
             f"FROM {quote(VerifiedSource._meta.db_table)} s "
+            f"JOIN {quote(VerifiedClaim._meta.db_table)} sc ON sc.id = s.claim_id "
+            f"LEFT JOIN {quote(SourceArchive._meta.db_table)} w "
+            "ON w.organization_id = sc.organization_id AND w.url = s.url AND w.warc <> '' "
             f"WHERE s.claim_id = %(expressions)s{public})"
         )
         return super().as_sql(compiler, connection, template=template, **extra_context)
@@ -312,4 +344,5 @@ def row_of(claim: VerifiedClaim) -> ClaimRow:
         article_version=article.version,
         article_content_hash=article.content_hash,
         claimant_kind=claim.claimant_kind,
+        article_author=article.author,
     )

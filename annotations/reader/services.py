@@ -6,7 +6,8 @@ one transaction: a rejected input leaves the database as it was.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -15,8 +16,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
-from annotations.agreement.runs import agreement_request
-from annotations.core.anchoring import SpanError, selector_for
+from annotations.agreement.runs import (
+    agreement_mark_requested,
+    agreement_request,
+    agreement_request_many,
+)
+from annotations.core.anchoring import SpanError, TextSelector, selector_for
 from annotations.core.inputs import SourceInput, sources_store, unstorable, validate_sources
 from annotations.core.permissions import require_editor
 from annotations.models import (
@@ -32,6 +37,7 @@ from annotations.models import (
 )
 
 DUPLICATE_SPAN = "You already marked exactly this passage; edit that claim instead."
+SUBMITTED_LOCK = "You have submitted this article; ask an editor to reopen it to make changes."
 
 
 def assignment_ensure(*, article: Article, reviewer: User) -> Assignment:
@@ -182,8 +188,81 @@ def _locked_reason(*, article: Article, reviewer: User) -> str | None:
     if Assignment.objects.filter(
         article=article, reviewer=reviewer, status=AssignmentStatus.SUBMITTED
     ).exists():
-        return "You have submitted this article; ask an editor to reopen it to make changes."
+        return SUBMITTED_LOCK
     return None
+
+
+class ClaimFacts(Protocol):
+    """What the claim checks need to know from the database.
+
+    The reader asks it claim by claim, a query each (StoredFacts); a bulk
+    import loads it for a whole batch in a few queries (importing.claims).
+    The rules that use it are the same: claim_errors.
+    """
+
+    def is_member(self, reviewer: User, article: Article) -> bool: ...
+
+    def locked_reason(self, reviewer: User, article: Article) -> str | None: ...
+
+    def span_taken(self, reviewer: User, article: Article, start: int, end: int) -> bool: ...
+
+
+class StoredFacts:
+    """The facts as stored now, one query each."""
+
+    def is_member(self, reviewer: User, article: Article) -> bool:
+        return Membership.objects.filter(
+            user=reviewer, organization=article.organization_id
+        ).exists()
+
+    def locked_reason(self, reviewer: User, article: Article) -> str | None:
+        return _locked_reason(article=article, reviewer=reviewer)
+
+    def span_taken(self, reviewer: User, article: Article, start: int, end: int) -> bool:
+        return ClaimAnnotation.objects.filter(
+            article=article, reviewer=reviewer, start=start, end=end
+        ).exists()
+
+
+def claim_errors(
+    *,
+    article: Article,
+    reviewer: User,
+    start: int,
+    end: int,
+    quote: str,
+    verdict: VerdictLabel | None,
+    rating: int | None,
+    note: str,
+    sources: Sequence[SourceInput],
+    facts: ClaimFacts,
+) -> tuple[TextSelector | None, dict[str, str]]:
+    """Every check a new claim must pass, and the selectors it would be stored with.
+
+    The one set of rules for a new claim, whoever makes it: the reader, the
+    API and a bulk import. Returns the problems by field (none: it may be
+    stored); the sources' addresses are normalized in place (validate_sources).
+    """
+    errors: dict[str, str] = {}
+    selector = None
+    try:
+        selector = selector_for(article.text, start, end)
+    except SpanError as exc:
+        errors[exc.field] = str(exc)
+    if selector is not None and selector.exact != quote:
+        errors["quote"] = (
+            f"The text at {start}–{end} is “{selector.exact[:80]}”, not “{quote[:80]}”."
+        )
+    _check_judgement(
+        article=article, verdict=verdict, rating=rating, note=note, sources=sources, errors=errors
+    )
+    if not facts.is_member(reviewer, article):
+        errors["reviewer"] = f"{reviewer} is not a member of this newsroom."
+    elif locked := facts.locked_reason(reviewer, article):
+        errors["reviewer"] = locked
+    elif selector is not None and facts.span_taken(reviewer, article, selector.start, selector.end):
+        errors["quote"] = DUPLICATE_SPAN
+    return selector, errors
 
 
 def claim_create(
@@ -199,30 +278,18 @@ def claim_create(
     sources: Sequence[SourceInput] = (),
 ) -> ClaimAnnotation:
     """Stores one reviewer's highlight, checked against the article's own text."""
-    errors: dict[str, str] = {}
-    selector = None
-    try:
-        selector = selector_for(article.text, start, end)
-    except SpanError as exc:
-        errors[exc.field] = str(exc)
-    if selector is not None and selector.exact != quote:
-        errors["quote"] = (
-            f"The text at {start}–{end} is “{selector.exact[:80]}”, not “{quote[:80]}”."
-        )
-    _check_judgement(
-        article=article, verdict=verdict, rating=rating, note=note, sources=sources, errors=errors
+    selector, errors = claim_errors(
+        article=article,
+        reviewer=reviewer,
+        start=start,
+        end=end,
+        quote=quote,
+        verdict=verdict,
+        rating=rating,
+        note=note,
+        sources=sources,
+        facts=StoredFacts(),
     )
-    if not Membership.objects.filter(user=reviewer, organization=article.organization_id).exists():
-        errors["reviewer"] = f"{reviewer} is not a member of this newsroom."
-    elif locked := _locked_reason(article=article, reviewer=reviewer):
-        errors["reviewer"] = locked
-    elif (
-        selector is not None
-        and ClaimAnnotation.objects.filter(
-            article=article, reviewer=reviewer, start=selector.start, end=selector.end
-        ).exists()
-    ):
-        errors["quote"] = DUPLICATE_SPAN
     if errors:
         raise ValidationError(errors)
     assert selector is not None
@@ -342,7 +409,29 @@ def verdict_by_slug(*, taxonomy: Taxonomy, slug: str) -> VerdictLabel:
     verdict = VerdictLabel.objects.filter(taxonomy=taxonomy, slug=slug).first()
     if verdict is None:
         slugs = VerdictLabel.objects.filter(taxonomy=taxonomy).values_list("slug", flat=True)
-        raise ValidationError(
-            {"verdict": f"Unknown verdict {slug!r}; use one of {', '.join(slugs)}."}
-        )
+        raise unknown_verdict(slug, slugs)
     return verdict
+
+
+def unknown_verdict(slug: str, slugs: Iterable[str]) -> ValidationError:
+    """The error for a verdict slug that is not one of the taxonomy's `slugs` (in order)."""
+    return ValidationError({"verdict": f"Unknown verdict {slug!r}; use one of {', '.join(slugs)}."})
+
+
+def claims_written(*, article_ids: Iterable[int]) -> None:
+    """Claims were written in bulk on these articles, in the caller's transaction: their
+    agreement is marked as asked for there, so that it is refreshed even if the
+    writer dies before claims_added sends the refresh."""
+    agreement_mark_requested(article_ids)
+
+
+def claims_added(*, article_ids: Iterable[int]) -> None:
+    """Claims were added to these articles in bulk (an import): each article's agreement
+    is asked for once, however many claims it got, rather than once per claim.
+
+    In one transaction and a few queries, however many articles; their
+    refreshes are sent when it commits, many articles to a message, and run
+    together (agreement.runs.refresh_articles).
+    """
+    with transaction.atomic():
+        agreement_request_many(article_ids)

@@ -7,16 +7,15 @@ inserted), however long it is and wherever the change falls in it.
 
 from __future__ import annotations
 
-import difflib
-import re
 from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
+from annotations.core.words import words_changed
 from annotations.models import ClaimAnnotation, VerifiedClaim
 
 LABELS = {
@@ -39,9 +38,6 @@ LABELS = {
 # Bookkeeping, or said elsewhere in the row: the person is in "Who", a moved
 # passage in "Passage".
 QUIET = {"version", "updated_at", "editor", "reviewer", "start", "end", "prefix", "suffix"}
-# Texts longer than this show only the changed words with a little around them.
-AROUND = 8
-WORDS = re.compile(r"\S+\s*|\s+")
 
 
 def _plain(value: Any) -> str:
@@ -52,36 +48,6 @@ def _plain(value: Any) -> str:
     if isinstance(value, date):
         return date_format(value, "j M Y")
     return str(value)
-
-
-def words_changed(old: str, new: str) -> tuple[SafeString, SafeString]:
-    """Both texts with the words that differ marked: <del> in the old, <ins> in the new.
-
-    Long unchanged stretches are cut to a few words either side of a change, so
-    a late edit in a long text shows where it is, and not only its start.
-    """
-    a, b = WORDS.findall(old), WORDS.findall(new)
-    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
-    left: list[str] = []
-    right: list[str] = []
-    opcodes = matcher.get_opcodes()
-    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
-        if tag == "equal":
-            same = a[i1:i2]
-            if len(same) > 2 * AROUND + 1:
-                head = same[:AROUND] if n > 0 else []
-                tail = same[-AROUND:] if n < len(opcodes) - 1 else []
-                text = escape("".join(head)) + " … " + escape("".join(tail))
-            else:
-                text = escape("".join(same))
-            left.append(text)
-            right.append(text)
-            continue
-        if i2 > i1:
-            left.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
-        if j2 > j1:
-            right.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
-    return mark_safe("".join(left)), mark_safe("".join(right))  # noqa: S308 - escaped above
 
 
 def _shown(

@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import orjson
 from django.conf import settings
@@ -169,13 +170,24 @@ def delivery_redeliver(*, delivery: WebhookDelivery, user: User) -> WebhookDeliv
     return delivery
 
 
-def claim_body(claim: VerifiedClaim, event: str, created_at: datetime) -> bytes:
-    """The JSON body: the event, and the claim as partners see it (publishing)."""
+def claim_body(
+    claim: VerifiedClaim,
+    event: str,
+    created_at: datetime,
+    change: dict[str, Any] | None = None,
+) -> bytes:
+    """The JSON body: the event, and the claim as partners see it (publishing); for
+    claim.passage_changed, also what changed in the article (`change`)."""
     record = published_record(claim)
-    return orjson.dumps({"event": event, "created_at": created_at.isoformat(), "claim": record})
+    body: dict[str, Any] = {"event": event, "created_at": created_at.isoformat(), "claim": record}
+    if change is not None:
+        body["change"] = change
+    return orjson.dumps(body)
 
 
-def webhooks_notify(*, claim: VerifiedClaim, event: str) -> list[WebhookDelivery]:
+def webhooks_notify(
+    *, claim: VerifiedClaim, event: str, change: dict[str, Any] | None = None
+) -> list[WebhookDelivery]:
     """Queues one delivery per active webhook of the claim's newsroom that wants the event.
 
     Call it inside the transaction that makes the change: the deliveries are
@@ -195,7 +207,7 @@ def webhooks_notify(*, claim: VerifiedClaim, event: str) -> list[WebhookDelivery
     if not hooks:
         return []
     now = timezone.now()
-    body = claim_body(claim, event, now).decode("utf-8")
+    body = claim_body(claim, event, now, change).decode("utf-8")
     with transaction.atomic():
         deliveries = WebhookDelivery.objects.bulk_create(
             WebhookDelivery(webhook=hook, event=event, claim=claim, body=body, next_attempt_at=now)

@@ -468,6 +468,13 @@
     event.preventDefault();
   });
 
+  // A form answered with its errors is put back beside its selection in the same
+  // task as the swap, so it is never seen (or clicked) below the article first.
+  document.body.addEventListener("htmx:afterSwap", () => {
+    const el = form();
+    if (el && !el.hidden && !el.dataset.claim && lastPlace) Object.assign(el.style, lastPlace);
+  });
+
   document.body.addEventListener("htmx:afterSettle", (event) => {
     refresh();
     const el = form();

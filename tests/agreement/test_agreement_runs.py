@@ -9,21 +9,35 @@ from io import StringIO
 import krippendorff
 import numpy as np
 import pytest
-from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from annotations.agreement import runs as agreement_runs
-from annotations.models import AgreementReport, ClaimAnnotation, JobStatus, VerdictLabel
-from annotations.reader.services import assignment_ensure, claim_create, claim_delete, claim_update
+from annotations.agreement.kappas import fleiss_kappa, weighted_kappa_from_confusion
+from annotations.agreement.matching import Span, match_spans, unit_labels
+from annotations.agreement.plain import band, headline
+from annotations.agreement.reliability import pair_confusion_matrices, value_counts
+from annotations.models import (
+    AgreementReport,
+    ClaimAnnotation,
+    Collection,
+    JobStatus,
+    VerdictLabel,
+)
+from annotations.reader.services import (
+    assignment_ensure,
+    claim_create,
+    claim_delete,
+    claim_update,
+    claims_added,
+)
 from tests.conftest import login
 from tests.factories import ArticleFactory
 
 # These tests run tasks in-process; with a broker configured, the same paths
 # are covered through a real worker in tests/integration/.
-in_process = pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see tests/integration"
-)
+in_process = pytest.mark.usefixtures("tasks_in_process")
 
 WORDS = (
     "the",
@@ -153,12 +167,134 @@ def test_overlap_matching_finds_units_that_exact_matching_misses(desk, alice, bo
     assert overlap.results["units"] > exact.results["units"]
 
 
-def test_one_reviewer_gives_an_undefined_alpha_with_a_reason(desk, alice):
+def test_one_reviewer_is_named_and_said_to_be_alone(desk, alice):
     make_collection(desk, [alice], articles=2)
     results = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk)).results
+    # The report used to say `reviewers: []` and "no pairable units".
+    assert results["reviewers"] == ["alice"]
+    assert results["reason"] == "only one reviewer"
     assert results["verdict"]["alpha"] is None
-    assert results["verdict"]["reason"] == "no pairable units"
+    assert results["verdict"]["reason"] == "only one reviewer"
     assert results["pairs"] == []
+    assert headline(results).sentences == [
+        "Only one reviewer (alice) has marked claims in these articles: "
+        "there is no one to compare with yet."
+    ]
+
+
+def test_the_headline_says_in_words_what_the_figures_say(desk, alice, bob, carol):
+    make_collection(desk, [alice, bob, carol])
+    results = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk)).results
+    spans = results["spans"]["pairs"]
+    found = sum(2 * p["matched"] for p in spans) / sum(p["spans_a"] + p["spans_b"] for p in spans)
+    sentences = headline(results).sentences
+    assert (
+        sentences[0] == f"Reviewers marked the same claims {round(found * 100)} times out of 100."
+    )
+    same = round(results["verdict"]["percent_agreement"] * 100)
+    assert sentences[1].startswith(f"On claims both marked, they gave the same verdict {same}% ")
+    assert band(results["verdict"]["alpha"]) in sentences[1]
+    assert f"{results['disputed_count']} claims are disputed" in sentences[-1]
+    # The bootstrap says what it did.
+    assert results["verdict"]["ci_resamples"] == 1000
+    assert 0 <= results["verdict"]["ci_undefined_resamples"] < 1000
+
+
+def test_a_figure_from_too_few_claims_says_so_and_keeps_its_value(
+    client, db, tasks_in_process, django_capture_on_commit_callbacks
+):
+    demo()
+    report = run_command("--org", "demo", "--collection", "great-lakes", "--json")
+    # Two pairable claims: the alpha is computed, and flagged.
+    assert report["min_units"] == 10
+    assert report["verdict"]["units"] == 2
+    assert report["verdict"]["warning"] == "too few claims to say (n = 2)"
+    assert report["verdict"]["alpha"] is not None
+    assert report["pairs"][0]["warning"] == "too few claims to say (n = 2)"
+    collection = Collection.objects.get(slug="great-lakes")
+    editor = User.objects.get(username="editor")
+    client.force_login(editor)
+    page = client.get(reverse("agreement", args=[collection.pk]))
+    verdicts = page.text.split("<h3>Verdicts</h3>")[1].split("</div>")[0]
+    assert '<p class="big">Too few claims to say (n = 2)</p>' in verdicts
+    assert "α = " not in verdicts
+    assert "Same verdict" not in verdicts
+    rest = page.text.split("Each reviewer against the rest")[1].split("</table>")[0]
+    assert rest.count("Too few claims to say (n = 2)") == 2
+    assert "0.000" not in rest
+    # The threshold is the collection's, set by the editor with the next run.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("agreement-run", args=[collection.pk]), {"min_units": "2"})
+    page = client.get(reverse("agreement", args=[collection.pk]))
+    verdicts = page.text.split("<h3>Verdicts</h3>")[1].split("</div>")[0]
+    assert "Too few claims to say" not in verdicts
+    assert "α = " in verdicts
+    assert 'name="min_units" min="1" max="10000" step="1" value="2"' in page.text
+    report = run_command("--org", "demo", "--collection", "great-lakes", "--json")
+    assert report["verdict"]["warning"] is None
+
+
+def test_an_article_nobody_reviewed_says_not_reviewed(client, desk, alice, bob):
+    make_collection(desk, [alice, bob], articles=3)
+    untouched = ArticleFactory(collection=desk, title="Nobody has read this yet")
+    assignment_ensure(article=untouched, reviewer=alice)
+    results = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk)).results
+    row = next(a for a in results["articles"] if a["id"] == untouched.pk)
+    assert row["disagreement"] is None
+    assert row["reviewed"] is False
+    page = login(client, bob).get(reverse("agreement", args=[desk.pk]))
+    cell = page.text.split("Nobody has read this yet")[1].split("</tr>")[0]
+    assert "not reviewed" in cell
+    assert "0%" not in cell
+
+
+def test_the_statistics_researchers_expect_are_in_the_report(desk, alice, bob, carol):
+    make_collection(desk, [alice, bob, carol])
+    results = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk)).results
+    rows = []
+    confusion: dict = {}
+    for article in desk.articles.all():
+        spans = [
+            Span(c.pk, c.reviewer_id, c.start, c.end, c.verdict_id, c.rating)
+            for c in ClaimAnnotation.objects.filter(article=article)
+        ]
+        units = match_spans(spans, threshold=desk.iou_threshold).units
+        labels = list(VerdictLabel.objects.filter(taxonomy=desk.taxonomy).order_by("order", "pk"))
+        counts = value_counts(unit_labels(units, "verdict"), [v.pk for v in labels])
+        rows += [row for row in counts if row.sum() >= 2]
+        scale = list(range(desk.taxonomy.worst_rating, desk.taxonomy.best_rating + 1))
+        for pair, m in pair_confusion_matrices(unit_labels(units, "rating"), scale).items():
+            confusion[pair] = confusion.get(pair, 0) + m
+    assert results["fleiss"]["kappa"] == pytest.approx(fleiss_kappa(np.array(rows)).kappa, 1e-12)
+    assert results["fleiss"]["units"] == len(rows)
+    first = results["pairs"][0]
+    pair = min(confusion)
+    assert first["weighted_kappa_quadratic"] == pytest.approx(
+        weighted_kappa_from_confusion(confusion[pair], "quadratic").kappa, 1e-12
+    )
+    assert 0 < results["spans"]["unitizing"]["alpha"] < 1
+    assert results["spans"]["unitizing"]["articles"] == 12
+
+
+@in_process
+def test_the_dashboard_lists_disputed_claims_with_their_adjudication_but_not_blind_ones(
+    client, desk, alice, bob, carol, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, carol], articles=3)
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    page = login(client, bob).get(reverse("agreement", args=[desk.pk]))
+    assert "Disputed claims" in page.text
+    results = AgreementReport.objects.latest("finished_at").results
+    unit = results["listed"]["disputed"][0]
+    claim = ClaimAnnotation.objects.get(pk=unit["claims"][0])
+    link = f"/articles/{claim.article_id}/adjudicate/#claim-{claim.pk}"
+    assert link in page.text
+    # Bob is now a reviewer of that article too, not yet submitted: its claims
+    # leave the lists (and the articles table) until he submits.
+    assignment_ensure(article=claim.article, reviewer=bob)
+    page = client.get(reverse("agreement", args=[desk.pk]))
+    assert link not in page.text
+    assert f"/articles/{claim.article_id}/adjudicate/" not in page.text
 
 
 @in_process
@@ -193,6 +329,131 @@ def test_a_changed_claim_refreshes_the_collections_figures(
     # Swapping each changed article's part of the sums gives exactly what a full run gives.
     full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert full.results == report.results
+
+
+@in_process
+def test_claims_changed_on_many_articles_at_once_are_refreshed_together_as_a_full_run_would(
+    desk, alice, bob, carol, django_capture_on_commit_callbacks
+):
+    # An import: claims land on many articles, and each article's agreement is
+    # asked for once, in one message, then recomputed together.
+    make_collection(desk, [alice, bob, carol], articles=8)
+    report = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    touched = list(desk.articles.order_by("pk").values_list("pk", flat=True)[:6])
+    labels = list(VerdictLabel.objects.filter(taxonomy=desk.taxonomy).order_by("order"))
+    # Carol changes her mind on every claim of six articles, written as an import writes.
+    ClaimAnnotation.objects.filter(article_id__in=touched, reviewer=carol).update(
+        verdict=labels[-1]
+    )
+    before = report.results["verdict"]["alpha"]
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        claims_added(article_ids=touched + touched)
+    assert len(sent) == 1
+    report.refresh_from_db()
+    assert report.results["verdict"]["alpha"] != before
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert full.results == report.results
+
+
+@in_process
+def test_a_claim_changed_while_a_run_counts_is_in_that_runs_figures(
+    desk, alice, bob, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, bob], articles=4)
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    # A second run is counting: its first chunk has read article 1 already...
+    run = agreement_runs.report_start(collection=desk)
+    first, rest = agreement_runs.chunks(run, size=2)[0], agreement_runs.chunks(run, size=2)[1:]
+    partials = [agreement_runs.report_chunk(run, first)]
+    # ...when alice changes her mind on a claim of article 1.
+    bobs = set(
+        ClaimAnnotation.objects.filter(reviewer=bob, article_id=first[0]).values_list(
+            "start", "end"
+        )
+    )
+    claim = next(
+        c
+        for c in ClaimAnnotation.objects.filter(reviewer=alice, article_id=first[0])
+        if any(start < c.end and c.start < end for start, end in bobs)
+    )
+    other = VerdictLabel.objects.filter(taxonomy=desk.taxonomy).exclude(pk=claim.verdict_id)[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_update(
+            claim=claim,
+            user=alice,
+            expected_version=claim.version,
+            verdict=other,
+            rating=None,
+            note="",
+            sources=[],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        partials += [agreement_runs.report_chunk(run, ids) for ids in rest]
+        run.refresh_from_db()
+        agreement_runs.report_finish(run, partials)
+    run.refresh_from_db()
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert run.results["verdict"]["units"] == full.results["verdict"]["units"]
+    assert run.results == full.results
+    # And the next change swaps against the right counts.
+    claim.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_update(
+            claim=claim,
+            user=alice,
+            expected_version=claim.version,
+            verdict=VerdictLabel.objects.filter(taxonomy=desk.taxonomy)[0],
+            rating=None,
+            note="",
+            sources=[],
+        )
+    full.refresh_from_db()
+    again = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert full.results == again.results
+
+
+@in_process
+def test_after_a_run_that_failed_halfway_a_change_still_adds_up(
+    desk, alice, bob, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, bob], articles=4)
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    bobs = list(
+        ClaimAnnotation.objects.filter(reviewer=bob).values_list("article_id", "start", "end")
+    )
+    # Alice's claims that pair with one of Bob's: their verdicts count.
+    claims = [
+        c
+        for c in ClaimAnnotation.objects.filter(reviewer=alice).order_by("article_id", "start")
+        if any(a == c.article_id and s < c.end and c.start < e for a, s, e in bobs)
+    ]
+    labels = list(VerdictLabel.objects.filter(taxonomy=desk.taxonomy))
+
+    def change(claim: ClaimAnnotation) -> None:
+        claim.refresh_from_db()
+        verdict = next(v for v in labels if v.pk != claim.verdict_id)
+        with django_capture_on_commit_callbacks(execute=True):
+            claim_update(
+                claim=claim,
+                user=alice,
+                expected_version=claim.version,
+                verdict=verdict,
+                rating=None,
+                note="",
+                sources=[],
+            )
+
+    # A run counts its first chunk, after a change it waited for, then dies.
+    run = agreement_runs.report_start(collection=desk)
+    change(claims[0])
+    agreement_runs.report_chunk(run, agreement_runs.chunks(run, size=2)[0])
+    agreement_runs.report_fail(run.pk, "WorkerLostError: the worker died")
+    # The next change on that article swaps against what the last finished report counted.
+    change(claims[0])
+    change(claims[-1])
+    latest = agreement_runs.latest_report(desk)
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert latest.results == full.results
 
 
 @in_process
@@ -253,3 +514,23 @@ def test_a_bad_threshold_from_the_form_is_refused(client, desk, bob):
     )
     assert "Iou threshold 7.0: use a number above 0 and at most 1." in response.text
     assert not AgreementReport.objects.exists()
+    response = login(client, bob).post(
+        reverse("agreement-run", args=[desk.pk]), {"min_units": "0"}, follow=True
+    )
+    assert "Too few to say below: at least 1 claim." in response.text
+    desk.refresh_from_db()
+    assert desk.agreement_min_units == 10
+    assert not AgreementReport.objects.exists()
+
+
+@in_process
+def test_a_deleted_article_leaves_the_figures(desk, alice, bob, django_capture_on_commit_callbacks):
+    make_collection(desk, [alice, bob], articles=4)
+    before = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    gone = desk.articles.order_by("pk").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        gone.delete()
+    latest = agreement_runs.latest_report(desk)
+    assert latest.pk != before.pk
+    assert gone.pk not in {row["id"] for row in latest.results["articles"]}
+    assert latest.results["articles_count"] == 3

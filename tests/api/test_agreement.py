@@ -27,9 +27,7 @@ SCOPES = "read:agreement,write:agreement"
 
 # Runs that finish here and now; with a broker the run goes to the real worker,
 # and test_a_run_on_the_worker_finishes_and_is_read_back watches it there.
-in_process = pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see the worker test"
-)
+in_process = pytest.mark.usefixtures("tasks_in_process")
 on_worker = pytest.mark.skipif(
     not settings.CELERY_BROKER_URL, reason="needs CELERY_BROKER_URL (a real broker)"
 )

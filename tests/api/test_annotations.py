@@ -251,3 +251,152 @@ def test_another_newsroom_gets_404_and_never_the_claims(demo):
     assert "article" in created.json()["fields"]
     claim.refresh_from_db()
     assert claim.deleted_at is None
+
+
+# Many claims at once -------------------------------------------------------------------
+
+BULK = "/api/v1/annotations/bulk/"
+PHRASES = ("concrete action", "backed by Rwanda", "EU sanctions", "press release")
+
+
+def bulk_of(demo_article, *phrases: str, **changes) -> dict:
+    return {"annotations": [new_claim_at(demo_article, phrase, **changes) for phrase in phrases]}
+
+
+def new_claim_at(demo_article, phrase: str, **changes) -> dict:
+    start = demo_article.text.index(phrase)
+    return new_claim(demo_article, start=start, end=start + len(phrase), quote=phrase) | changes
+
+
+def test_a_reviewer_creates_many_claims_at_once(demo, django_capture_on_commit_callbacks):
+    from tests.importing.test_bulk_claims import refreshes_sent
+
+    client = client_of("reviewer1")
+    before = ClaimAnnotation.objects.filter(reviewer__username="reviewer1").count()
+
+    with refreshes_sent() as sent, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(BULK, bulk_of(demo, *PHRASES), format="json")
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["created"], body["present"]) == (4, 0)
+    assert [r["index"] for r in body["results"]] == [0, 1, 2, 3]
+    assert {r["outcome"] for r in body["results"]} == {"created"}
+    assert [r["annotation"]["quote"] for r in body["results"]] == list(PHRASES)
+    assert body["results"][0]["annotation"]["reviewer"] == "reviewer1"
+    assert [s["stance"] for s in body["results"][2]["annotation"]["sources"]] == [
+        "refutes",
+        "context",
+    ]
+    assert ClaimAnnotation.objects.filter(reviewer__username="reviewer1").count() == before + 4
+    assert sent == {demo.pk: 1}, "one agreement request for the article, not one per claim"
+    first = ClaimAnnotation.objects.get(pk=body["results"][0]["annotation"]["id"])
+    assert first.history.get().history_type == "+"
+    # The collection's activity says who marked them, as for claims made one by one.
+    from annotations.models import Activity
+
+    marked = Activity.objects.filter(kind="marked_claim", actor__username="reviewer1")
+    assert sorted(marked.values_list("claim_id", flat=True)) == sorted(
+        r["annotation"]["id"] for r in body["results"]
+    )
+
+
+def test_sending_the_same_claims_again_answers_present_with_the_stored_ones(demo):
+    client = client_of("reviewer1")
+    first = client.post(BULK, bulk_of(demo, *PHRASES[:2]), format="json").json()
+
+    again = client.post(BULK, bulk_of(demo, *PHRASES[:3]), format="json")
+
+    assert again.status_code == 201
+    body = again.json()
+    assert [r["outcome"] for r in body["results"]] == ["present", "present", "created"]
+    assert [r["annotation"]["id"] for r in body["results"][:2]] == [
+        r["annotation"]["id"] for r in first["results"]
+    ]
+    assert client.post(BULK, bulk_of(demo, *PHRASES[:3]), format="json").status_code == 200
+
+
+def test_one_bad_item_stores_nothing_and_names_every_problem(demo):
+    before = ClaimAnnotation.all_objects.count()
+    body = bulk_of(demo, *PHRASES)
+    body["annotations"][1]["quote"] = "something else"
+    body["annotations"][2]["end"] = 10_000_000
+    body["annotations"][3]["verdict"] = "pants-on-fire"
+
+    response = client_of("reviewer1").post(BULK, body, format="json")
+
+    assert response.status_code == 400, response.content
+    fields = response.json()["fields"]
+    assert set(fields) == {"annotations.1.quote", "annotations.2.end", "annotations.3.verdict"}
+    assert "Unknown verdict 'pants-on-fire'" in fields["annotations.3.verdict"][0]
+    assert ClaimAnnotation.all_objects.count() == before
+
+
+def test_an_invalid_shape_answers_400_naming_the_item(demo):
+    body = bulk_of(demo, *PHRASES[:2])
+    body["annotations"][1]["start"] = "twelve"
+
+    shape = client_of("reviewer1").post(BULK, body, format="json")
+    empty = client_of("reviewer1").post(BULK, {"annotations": []}, format="json")
+
+    assert shape.status_code == 400
+    assert "annotations.1.start" in shape.json()["fields"]
+    assert empty.status_code == 400
+    assert "annotations" in empty.json()["fields"]
+
+
+def test_more_than_the_limit_is_refused(demo):
+    from annotations.api.serializers import MAX_BULK_ANNOTATIONS
+
+    one = new_claim_at(demo, PHRASES[0], sources=[], note="")
+    response = client_of("reviewer1").post(
+        BULK, {"annotations": [one] * (MAX_BULK_ANNOTATIONS + 1)}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "no more than 500" in response.json()["fields"]["annotations"][0]
+
+
+def test_articles_not_assigned_or_submitted_are_refused_with_their_index(demo):
+    reviewer2 = User.objects.get(username="reviewer2")
+    assignment = Assignment.objects.get(article=demo, reviewer=reviewer2)
+    assignment_submit(assignment=assignment, user=reviewer2, confirm_unchecked=True)
+    before = ClaimAnnotation.all_objects.count()
+
+    editor = client_of("editor").post(BULK, bulk_of(demo, *PHRASES[:2]), format="json")
+    submitted = client_of("reviewer2").post(BULK, bulk_of(demo, PHRASES[0]), format="json")
+    unknown = bulk_of(demo, *PHRASES[:2])
+    unknown["annotations"][1]["article"] = 999_999
+    elsewhere = client_of("reviewer1").post(BULK, unknown, format="json")
+
+    assert editor.status_code == 403
+    assert "annotations[0]: You are not assigned" in editor.json()["detail"]
+    assert "annotations[1]: You are not assigned" in editor.json()["detail"]
+    assert submitted.status_code == 403
+    assert "annotations[0]: You have submitted" in submitted.json()["detail"]
+    assert elsewhere.status_code == 403
+    assert "annotations[1]: You are not assigned" in elsewhere.json()["detail"]
+    assert "annotations[0]" not in elsewhere.json()["detail"]
+    assert ClaimAnnotation.all_objects.count() == before
+
+
+def test_bulk_needs_the_write_scope(demo):
+    response = client_of("reviewer1", "read:annotations").post(
+        BULK, bulk_of(demo, PHRASES[0]), format="json"
+    )
+
+    assert response.status_code == 403
+    assert "write:annotations" in response.json()["detail"]
+
+
+def test_another_reviewers_span_is_not_present_to_you(demo):
+    # Blind review: reviewer2 marks what reviewer1 marked; they get a claim of their
+    # own, never reviewer1's claim (nor a hint that it exists).
+    client_of("reviewer1").post(BULK, bulk_of(demo, PHRASES[1]), format="json")
+
+    response = client_of("reviewer2").post(BULK, bulk_of(demo, PHRASES[1]), format="json")
+
+    assert response.status_code == 201
+    result = response.json()["results"][0]
+    assert result["outcome"] == "created"
+    assert result["annotation"]["reviewer"] == "reviewer2"

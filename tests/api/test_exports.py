@@ -26,9 +26,7 @@ LIST = "/api/v1/exports/"
 
 # Jobs that finish here and now; with a broker the job goes to the real worker,
 # and test_the_worker_writes_the_file_the_api_hands_out watches it there.
-in_process = pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see the worker test"
-)
+in_process = pytest.mark.usefixtures("tasks_in_process")
 on_worker = pytest.mark.skipif(
     not settings.CELERY_BROKER_URL, reason="needs CELERY_BROKER_URL (a real broker)"
 )

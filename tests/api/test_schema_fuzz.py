@@ -35,6 +35,7 @@ from schemathesis.engine import events
 from schemathesis.engine.statistic import Statistic
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
+from annotations.discussion.services import QUOTE_MAX_CHARS
 from annotations.exports import services as exports
 from annotations.models import (
     Article,
@@ -177,7 +178,10 @@ def facts_no_schema_can_state(article: Article) -> Callable[..., None]:
       newsroom's (which ones exist is the newsroom's data);
     - an export's `date_from` is not after its `date_to`;
     - an article given as `html` alone is a page with text in it (finding the
-      article's text in a page is trafilatura's judgement, not a pattern).
+      article's text in a page is trafilatura's judgement, not a pattern);
+    - a comment's quoted passage (`quote`: start, end) lies within the article's
+      text, its start before its end, and is at most QUOTE_MAX_CHARS long (the
+      text's length is the newsroom's data, the rest two values together).
 
     A malformed value (a slug of the wrong shape, a date that is not one) is
     the fuzzer's invalid data, and stays as it is. A hook before each call,
@@ -190,6 +194,7 @@ def facts_no_schema_can_state(article: Article) -> Callable[..., None]:
         .first(),
         "article": article.pk,
     }
+    length = len(article.text)
 
     def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
         body = case.body
@@ -211,6 +216,13 @@ def facts_no_schema_can_state(article: Article) -> Callable[..., None]:
         a_text = isinstance(text, str) and VISIBLE.search(text) is not None
         if a_page and not a_text:
             body["html"] = PAGE
+        quote = body.get("quote")
+        if isinstance(quote, dict) and {type(quote.get("start")), type(quote.get("end"))} == {int}:
+            start, end = sorted((quote["start"], quote["end"]))
+            if start >= 0:
+                start = min(start, length - 1)
+                end = min(max(end, start + 1), length, start + QUOTE_MAX_CHARS)
+                quote["start"], quote["end"] = start, end
 
     return before_call
 

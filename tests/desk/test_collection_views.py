@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -19,11 +18,7 @@ from tests.conftest import _member, login
 from tests.factories import ArticleFactory
 
 HTMX = {"HX-Request": "true"}
-EAGER = not settings.CELERY_BROKER_URL
-needs_eager_tasks = pytest.mark.skipif(
-    not EAGER,
-    reason="CELERY_BROKER_URL is set: the job goes to a real broker, not run in-process",
-)
+needs_eager_tasks = pytest.mark.usefixtures("tasks_in_process")
 
 
 def as_user(user) -> Client:

@@ -39,9 +39,7 @@ from tests.conftest import demo_login, login
 
 # Tests that watch a job finish here and now; with a broker the job goes to the
 # real worker instead, and tests/integration/test_export_worker.py watches it.
-in_process = pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see tests/integration"
-)
+in_process = pytest.mark.usefixtures("tasks_in_process")
 
 
 def editor() -> User:

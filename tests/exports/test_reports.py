@@ -216,8 +216,22 @@ def test_without_an_agreement_run_it_says_so(demo):
     assert "No agreement computed yet" in text(section(report(), "agreement"))
 
 
-def test_agreement_figures_and_charts_appear_once_a_run_finished(demo):
+def figures_from_two_claims() -> None:
+    """The demo has two claims both reviewers marked: figures, not "too few to say"."""
+    Collection.objects.filter(pk=desk().pk).update(agreement_min_units=1)
     agreement_runs.report_run_here(agreement_runs.report_start(collection=desk()))
+
+
+def test_the_report_says_in_words_how_far_reviewers_agreed_and_when_too_few_to_say(demo):
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk()))
+    words = text(section(report(), "agreement"))
+    assert "Do their verdicts agree? Too few claims to say (n = 2)." in words
+    assert "1 claim is disputed (different verdicts)" in words
+    assert "α = " not in words.split("Details")[1].split("Ratings")[0]
+
+
+def test_agreement_figures_and_charts_appear_once_a_run_finished(demo):
+    figures_from_two_claims()
     agreement = section(report(), "agreement")
     words = text(agreement)
     assert "No agreement computed yet" not in words
@@ -226,23 +240,25 @@ def test_agreement_figures_and_charts_appear_once_a_run_finished(demo):
     assert "Krippendorff's alpha, nominal" in words
     assert "Reviewer 1 × Reviewer 2 0.571 2 0.000 50%" in words
     assert "Percent agreement on verdicts: 50%" in words
+    # No claim has a rating: too few to say, and no rating chart.
+    assert "Too few claims to say (n = 0)" in words
     assert set(agreement.xpath(".//svg/@aria-label")) == {
         "Verdict alpha with its 95% interval",
-        "Rating alpha with its 95% interval",
         "Cohen's kappa per pair",
         "Verdict confusion matrix (pooled over pairs)",
     }
 
 
 def test_only_a_report_for_the_newsroom_names_the_reviewers(demo):
-    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk()))
+    figures_from_two_claims()
 
     public = text(section(report(), "agreement"))
     inside = text(section(report(public=False), "agreement"))
 
     assert "reviewer1" not in public
     assert "reviewer2" not in public
-    assert "reviewers Reviewer 1, Reviewer 2" in public
+    # (text() puts a space after each name: each is its own <bdi>.)
+    assert "reviewers Reviewer 1 , Reviewer 2" in public
     assert "reviewer1 × reviewer2 0.571 2 0.000 50%" in inside
 
 
@@ -415,3 +431,37 @@ def test_the_pdf_fetches_nothing(db, pdf_tools, tmp_path):
     text = pdf_text(pdf_of(html, tmp_path))
     assert "Report" in text
     assert "FETCHED" not in text
+
+
+def test_the_pdf_writes_each_reviewer_and_verdict_of_the_charts_whole_and_apart(
+    demo, pdf_tools, tmp_path
+):
+    # What a reader found on the agreement page: "Reviewer 1Reviewer 2" over the
+    # kappa heatmap, and "Mostly fal" over the confusion matrix.
+    figures_from_two_claims()
+    path = pdf_of(report(), tmp_path)
+    pages = pdf_text(path).split("\f")
+    number = next(n for n, page in enumerate(pages, start=1) if "Reviewer agreement" in page)
+    # The section may run onto the next page.
+    rest = "\f".join(pages[number - 1 :])
+    agreement = rest[rest.index("Reviewer agreement") :].split("Corrections log")[0]
+    lines = [" ".join(line.split()) for line in agreement.splitlines()]
+
+    assert "1Reviewer" not in agreement
+    # A row and a column of the kappa heatmap, each a line of its own.
+    assert lines.count("Reviewer 1") >= 2
+    assert lines.count("Reviewer 2") >= 2
+    for name in VerdictLabel.objects.filter(taxonomy=desk().taxonomy).values_list(
+        "name", flat=True
+    ):
+        # A row and a column of the confusion matrix, each whole.
+        assert agreement.count(name) >= 2, name
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(
+        [
+            *("pdftoppm", "-png", "-r", "80", "-f", str(number), "-l", str(number)),
+            *("-singlefile", str(path), str(ARTIFACTS / "report-agreement")),
+        ],
+        check=True,
+    )

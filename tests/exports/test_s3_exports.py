@@ -25,7 +25,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -40,11 +39,10 @@ from annotations.models import ExportJob, JobStatus
 from tests.conftest import demo_login, login
 from workbench.settings import s3_storage
 
-# With a broker the export runs in the real worker, whose storage is its own
-# settings' (tests/integration/test_export_worker.py watches that one).
-pytestmark = pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see tests/integration"
-)
+# The export runs in this process, with this test's storage, in every pass
+# (with a broker, the real worker's own storage is watched by
+# tests/integration/test_export_worker.py).
+pytestmark = pytest.mark.usefixtures("tasks_in_process")
 
 KEY, SECRET, REGION = "workbench-test", "workbench-test-secret", "us-east-1"
 # Straight to the local server, whatever proxy the environment names.

@@ -125,3 +125,26 @@ def test_reimporting_the_same_version_moves_nothing(tmp_path, desk, alice):
     assert not AnchorChange.objects.exists()
     assert not ClaimAnnotation.objects.exists()
     assert not VerifiedClaim.objects.exists()
+
+
+def test_agreement_after_a_new_version_counts_each_claim_once(
+    tmp_path, desk, alice, carol, tasks_in_process, django_capture_on_commit_callbacks
+):
+    from annotations.agreement import runs as agreement_runs
+
+    import_text(tmp_path, "v1.jsonl", V1)
+    v1 = Article.objects.get(url=URL)
+    for reviewer in (alice, carol):
+        assignment_ensure(article=v1, reviewer=reviewer)
+        mark(v1, reviewer, "reposition their forces")
+        mark(v1, reviewer, "the move would give peace a chance")
+    with django_capture_on_commit_callbacks(execute=True):
+        report = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert report.results["units_total"] == 2
+    # The new version arrives and the claims move onto it; the old one keeps none.
+    with django_capture_on_commit_callbacks(execute=True):
+        import_text(tmp_path, "v2.jsonl", V2)
+    report.refresh_from_db()
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert full.results["units_total"] == 2
+    assert report.results == full.results

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 
 from annotations import tasks
 from annotations.models import Article, ImportJob
+from tests.worker import wait_until_idle
 
 pytestmark = [
     pytest.mark.integration,
@@ -85,6 +86,8 @@ def test_a_changed_claim_refreshes_agreement_on_the_worker(celery_worker, desk, 
     from tests.agreement.test_agreement_runs import make_collection
 
     make_collection(desk, [alice, bob], articles=2)
+    # The refreshes each new claim asked for, done with before the run.
+    wait_until_idle()
     report = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     first_refresh = report.refreshed_at
     claim = ClaimAnnotation.objects.filter(reviewer=alice).first()
@@ -106,5 +109,33 @@ def test_a_changed_claim_refreshes_agreement_on_the_worker(celery_worker, desk, 
             break
         time.sleep(0.2)
     assert report.refreshed_at != first_refresh
+    wait_until_idle()
+    report.refresh_from_db()
     full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert report.results["verdict"] == full.results["verdict"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_imports_articles_are_refreshed_together_on_the_worker(
+    celery_worker, desk, alice, bob, carol
+):
+    from annotations.agreement import runs as agreement_runs
+    from annotations.models import ClaimAnnotation, VerdictLabel
+    from annotations.reader.services import claims_added
+    from tests.agreement.test_agreement_runs import make_collection
+
+    make_collection(desk, [alice, bob, carol], articles=5)
+    # The refreshes each new claim asked for, done with before the run.
+    wait_until_idle()
+    report = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    first_refresh = report.refreshed_at
+    touched = list(desk.articles.order_by("pk").values_list("pk", flat=True)[:4])
+    last = VerdictLabel.objects.filter(taxonomy=desk.taxonomy).order_by("order").last()
+    # Claims written as an import writes them, then their agreement asked for once.
+    ClaimAnnotation.objects.filter(article_id__in=touched, reviewer=carol).update(verdict=last)
+    claims_added(article_ids=touched)
+    wait_until_idle()
+    report.refresh_from_db()
+    assert report.refreshed_at != first_refresh
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert report.results == full.results

@@ -13,7 +13,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from annotations import tasks
@@ -180,9 +179,7 @@ def test_a_webhook_attempt_that_comes_before_it_is_due_sends_nothing(hook, recei
     assert len(receiver.requests) == 1
 
 
-@pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see test_faults.py"
-)
+@pytest.mark.usefixtures("tasks_in_process")
 def test_the_reconciliation_runs_lost_work_in_process(planet, bob, hook, receiver, media):
     lost = export_job(planet, bob, age=timedelta(minutes=10))
     overdue = delivery(hook, due_in=-timedelta(minutes=10), status=DeliveryStatus.PENDING)

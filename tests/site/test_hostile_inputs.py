@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -44,9 +43,7 @@ ZIP = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 20
 TEN_MB = 10 * 1024 * 1024
 
 # Tasks that run here and now; with a broker the import job goes to a real worker.
-in_process = pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see tests/integration"
-)
+in_process = pytest.mark.usefixtures("tasks_in_process")
 
 
 @dataclass

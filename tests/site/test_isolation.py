@@ -39,18 +39,28 @@ from rest_framework.test import APIClient
 
 from annotations.agreement import runs as agreement_runs
 from annotations.api.permissions import scope_for
+from annotations.discussion import services as discussion
 from annotations.keys.services import api_key_create
 from annotations.models import (
+    AlertKind,
+    AnchorChange,
+    AnchorStatus,
+    ArchiveStatus,
     Article,
     Assignment,
     ClaimAnnotation,
     ExportFormat,
     ExportJob,
+    Feed,
+    FetchJob,
     ImportJob,
     JobStatus,
     Lineage,
+    Notification,
+    PassageAlert,
     Role,
     Scope,
+    SourceArchive,
     VerdictLabel,
     VerifiedClaim,
     VerifiedSource,
@@ -60,6 +70,7 @@ from annotations.models import (
     WebhookEvent,
 )
 from annotations.newsrooms.services import collection_ensure, member_create
+from annotations.notifications.services import unsubscribe_token
 from annotations.reader.services import claim_delete
 from annotations.verification import services as verification
 from tests.api.conftest import key_for
@@ -91,6 +102,13 @@ BROWSER_OBJECTS = {
     "webhooks": ["webhook"],
     "webhook-deliveries": ["delivery"],
     "taxonomies": ["taxonomy"],
+    "threads": ["thread"],
+    "comments": ["comment"],
+    "notifications": ["notification"],
+    "fetches": ["fetch_job"],
+    "feeds": ["feed"],
+    "archives": ["source_archive"],
+    "alerts": ["passage_alert"],
 }
 API_OBJECTS = {
     "claims": ["published", "retracted", "draft"],
@@ -98,19 +116,37 @@ API_OBJECTS = {
     "annotations": ["annotation", "deleted_annotation"],
     "collections": ["collection_slug"],
     "exports": ["export"],
+    "threads": ["thread"],
+    "comments": ["comment"],
+    "notifications": ["notification"],
+    "fetches": ["fetch_job"],
 }
 # Where the segment does not say it: route name -> parameter -> kinds.
 ROUTE_OBJECTS = {
     "public-claim": {"pk": ["published", "retracted", "draft"]},
+    "notifications-unsubscribe": {"token": ["unsubscribe_token"]},
+    "public-source-archive": {
+        "pk": ["published", "retracted", "draft"],
+        "source": ["public_source", "confidential_source"],
+    },
 }
 # `<str:action>` parameters: every action the view knows, and one it does not.
 ACTIONS = {
     "verified-claim-action": ["publish", "retract", "correct", "no-such-action"],
     "webhook-action": ["activate", "deactivate", "delete", "no-such-action"],
+    "feed-action": ["pause", "resume", "read", "delete", "no-such-action"],
 }
 # Public pages: for everyone, so they may show the demo newsroom's published
 # claims, but never its drafts or confidential sources.
-PUBLIC = {"public-claim", "corrections-log"}
+# The unsubscribe link of an email works without logging in (its token is signed):
+# it shows nothing of anyone's.
+# The text kept of a published claim's public source is public beside the claim.
+PUBLIC = {
+    "public-claim",
+    "corrections-log",
+    "notifications-unsubscribe",
+    "public-source-archive",
+}
 
 DRAFT_TEXT = "Walikale is 1,500 km from Kinshasa (draft, not checked yet)"
 DRAFT_SUMMARY = "Our draft finding about the road distance"
@@ -122,6 +158,11 @@ EXPORT_FILENAME = "demo-newsroom-claims.jsonl"
 EXPORT_CONTENT = b'{"claim": "the demo export file"}\n'
 IMPORT_ERROR = "walikale-draft.txt: the demo newsroom's broken upload"
 RETRACTION_NOTE = "The quote was the alliance's slogan, not a stated aim."
+COMMENT_TEXT = "Desk discussion: is the Goma contact reliable enough?"
+FEED_URL = "https://wire.demo.example/feeds/great-lakes.xml"
+FETCH_ERROR = "https://demo.example/private-draft: HTTP 404 (the demo newsroom's fetch)"
+ARCHIVED_TEXT = "What the tipster's page said when the demo newsroom archived it"
+ALERT_QUOTE = "the demo newsroom's alert on a passage that changed"
 
 
 @dataclass(frozen=True)
@@ -228,6 +269,70 @@ def the_demo_newsroom(article: Article, media) -> dict[str, Value]:
     report = agreement_runs.report_start(collection=article.collection, requested_by=editor)
     agreement_runs.report_run_here(report)
     key = api_key_create(organization=organization, user=editor, name=KEY_NAME, scopes="exports")
+    # A thread with a request for changes: a comment, its notification, and an email's link.
+    reviewer1 = User.objects.get(username="reviewer1")
+    claim = ClaimAnnotation.objects.filter(article=article, reviewer=reviewer1).first()
+    comment = discussion.thread_start(
+        user=editor, article=article, claim=claim, body=COMMENT_TEXT, request_changes=True
+    ).comment
+
+    # What the web brought: an import by URL, a feed, archived sources (the confidential
+    # one's text is the newsroom's alone), and an alert on a changed passage.
+    fetch_job = FetchJob.objects.create(
+        organization=organization,
+        collection=article.collection,
+        created_by=editor,
+        status=JobStatus.DONE,
+        urls=["https://demo.example/private-draft"],
+        total=1,
+        processed=1,
+        failed=1,
+        results=[
+            {
+                "url": "https://demo.example/private-draft",
+                "status": "failed",
+                "article": None,
+                "error": FETCH_ERROR.split(": ", 1)[1],
+            }
+        ],
+    )
+    feed = Feed.objects.create(
+        organization=organization, collection=article.collection, url=FEED_URL, created_by=editor
+    )
+    public_source = forces.sources.filter(confidential=False).first()
+    confidential_source = forces.sources.get(url=CONFIDENTIAL_URL)
+    archives = [
+        SourceArchive.objects.create(
+            organization=organization,
+            url=url,
+            status=ArchiveStatus.ARCHIVED,
+            requested_at=timezone.now(),
+            archived_at=timezone.now(),
+            content_hash="a" * 64,
+            warc=default_storage.save("archives/demo.warc.gz", ContentFile(b"warc")),
+            text=text,
+        )
+        for url, text in ((public_source.url, "The public page as archived."),
+                          (CONFIDENTIAL_URL, ARCHIVED_TEXT))
+    ]  # fmt: skip
+    change = AnchorChange.objects.create(
+        article=article,
+        verified=forces,
+        status=AnchorStatus.EDITED,
+        old_start=forces.start,
+        old_end=forces.end,
+        old_quote=forces.quote,
+        new_quote=ALERT_QUOTE,
+    )
+    alert = PassageAlert.objects.create(
+        organization=organization,
+        claim=forces,
+        change=change,
+        article=article,
+        kind=AlertKind.EDITED,
+        old_quote=forces.quote,
+        new_quote=ALERT_QUOTE,
+    )
 
     objects = {
         "organization": organization.slug,
@@ -246,6 +351,16 @@ def the_demo_newsroom(article: Article, media) -> dict[str, Value]:
         "webhook": webhook.pk,
         "delivery": WebhookDelivery.objects.get(webhook=webhook).pk,
         "taxonomy": article.collection.taxonomy_id,
+        "thread": comment.thread_id,
+        "comment": comment.pk,
+        "notification": Notification.objects.get(recipient=reviewer1, comment=comment).pk,
+        "unsubscribe_token": unsubscribe_token(reviewer1),
+        "fetch_job": fetch_job.pk,
+        "feed": feed.pk,
+        "source_archive": archives[1].pk,
+        "passage_alert": alert.pk,
+        "public_source": public_source.pk,
+        "confidential_source": confidential_source.pk,
     }
     return {kind: Value(str(value), theirs=True) for kind, value in objects.items()}
 
@@ -272,6 +387,11 @@ def private_strings(article: Article) -> set[str]:
         EXPORT_FILENAME,
         EXPORT_CONTENT.decode(),
         IMPORT_ERROR,
+        COMMENT_TEXT,
+        FEED_URL,
+        FETCH_ERROR.split(": ", 1)[1],
+        ARCHIVED_TEXT,
+        ALERT_QUOTE,
         article.collection.name,
         "reviewer1",
         "reviewer2",
@@ -464,6 +584,14 @@ def test_public_pages_show_what_was_published_and_nothing_else(demo, gail, media
     assert html.escape(RETRACTION_NOTE) in retracted.content.decode()
 
     assert anyone.get(f"/newsrooms/{slug}/claims/{objects['draft'].value}/").status_code == 404
+    # The text kept of a public source is public; a confidential source's is not.
+    archived = f"/newsrooms/{slug}/claims/{published.pk}/sources/"
+    kept = anyone.get(f"{archived}{objects['public_source'].value}/archive/")
+    assert kept.status_code == 200
+    assert "The public page as archived." in kept.content.decode()
+    assert not leaked(kept.content.decode(), private)
+    hidden = anyone.get(f"{archived}{objects['confidential_source'].value}/archive/")
+    assert hidden.status_code == 404
     # Under another newsroom's name, a claim is not found.
     assert anyone.get(f"/newsrooms/gazette/claims/{published.pk}/").status_code == 404
 

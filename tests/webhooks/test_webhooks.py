@@ -18,7 +18,6 @@ import json
 import time
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -523,9 +522,7 @@ def test_editing_a_webhook_keeps_its_secret(ada, hook, receiver):
         webhooks.webhook_update(webhook=hook, user=editor(), active=False)
 
 
-@pytest.mark.skipif(
-    bool(settings.CELERY_BROKER_URL), reason="tasks go to a real broker; see tests/integration"
-)
+@pytest.mark.usefixtures("tasks_in_process")
 def test_in_process_tasks_deliver_when_the_publish_commits(
     hook, draft, receiver, django_capture_on_commit_callbacks
 ):

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations.agreement import runs
+from annotations.agreement.plain import headline
 from annotations.management.base import organization_from_slug
 from annotations.models import Collection, MatchMode
 
@@ -70,21 +71,42 @@ class Command(BaseCommand):
             f"{collection.name}: {results['articles_count']} articles, "
             f"{results['units']} pairable units, reviewers {', '.join(results['reviewers'])}"
         )
-        self.stdout.write(f"  span F1 (mean over pairs): {_fmt(results['spans']['f1_mean'])}")
+        for sentence in headline(results).sentences:
+            self.stdout.write(f"  {sentence}")
+        spans = results["spans"]
+        self.stdout.write(
+            f"  span F1 (mean over pairs): {_fmt(spans['f1_mean'], spans.get('warning'))}; "
+            f"unitizing alpha: {_fmt(spans['unitizing']['alpha'], spans.get('warning'))}"
+        )
         for label, block in (
             ("verdict alpha (nominal)", verdict),
             ("rating alpha (ordinal)", rating),
         ):
             ci = block["ci"]
-            interval = f" [{_fmt(ci[0])}, {_fmt(ci[1])}]" if ci else ""
+            interval = (
+                f" [{_fmt(ci[0])}, {_fmt(ci[1])}; {block['ci_resamples']} resamples, "
+                f"{block['ci_undefined_resamples']} undefined]"
+                if ci and not block.get("warning")
+                else ""
+            )
             reason = f" ({block['reason']})" if block["reason"] else ""
-            self.stdout.write(f"  {label}: {_fmt(block['alpha'])}{interval}{reason}")
+            alpha = _fmt(block["alpha"], block.get("warning"))
+            self.stdout.write(f"  {label}: {alpha}{interval}{reason}")
+        fleiss = results["fleiss"]
+        self.stdout.write(f"  Fleiss' kappa: {_fmt(fleiss['kappa'], fleiss.get('warning'))}")
         for pair in results["pairs"]:
+            warning = pair.get("warning")
             self.stdout.write(
                 f"  {pair['a']} × {pair['b']}: span F1 {_fmt(pair['span_f1'])}, "
-                f"kappa {_fmt(pair['kappa'])}, agreement {_fmt(pair['percent_agreement'])}"
+                f"kappa {_fmt(pair['kappa'], warning)}, "
+                f"agreement {_fmt(pair['percent_agreement'], warning)}, "
+                f"weighted kappa on ratings (linear / quadratic) "
+                f"{_fmt(pair['weighted_kappa_linear'], pair.get('rating_warning'))} / "
+                f"{_fmt(pair['weighted_kappa_quadratic'], pair.get('rating_warning'))}"
             )
 
 
-def _fmt(value: float | None) -> str:
+def _fmt(value: float | None, warning: str | None = None) -> str:
+    if warning:
+        return warning
     return "—" if value is None else f"{value:.3f}"

@@ -14,9 +14,10 @@ class Command(BaseCommand):
     help = (
         "Imports claim annotations from a JSONL file, one claim per line, in the workbench's "
         "own fields or as W3C Web Annotations (as the webannotation export writes them; "
-        "told apart by content). Each line is "
-        "checked against the article's text; a bad line is reported with its number and "
-        "nothing of it is stored, the good lines are imported, and the command exits non-zero."
+        "told apart by content). The file is read as it streams and imported in batches "
+        "of a few thousand lines, each checked as the reader checks a claim and stored in "
+        "one transaction. A bad line is reported with its number and nothing of it is "
+        "stored, the good lines are imported, and the command exits non-zero."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -27,10 +28,11 @@ class Command(BaseCommand):
         organization = organization_from_slug(options["org"])
         path: Path = options["file"]
         try:
-            data = path.read_bytes()
+            handle = path.open("rb")
         except OSError as exc:
             raise CommandError(f"{path}: cannot be read: {exc.strerror}") from None
-        report = annotations_import(organization=organization, data=data, name=str(path))
+        with handle:
+            report = annotations_import(organization=organization, data=handle, name=str(path))
         for error in report.errors:
             self.stderr.write(error)
         skipped = f", {report.skipped} verified claims skipped" if report.skipped else ""
@@ -39,4 +41,4 @@ class Command(BaseCommand):
             f"{len(report.errors)} errors."
         )
         if report.errors:
-            raise CommandError(f"{len(report.errors)} line(s) could not be imported.")
+            raise CommandError(f"{report.failed} line(s) could not be imported.")

@@ -1,0 +1,2 @@
+"""Notifications: each person's inbox with its unread count, and the emails (at once
+or in a daily digest) for mentions and requests for changes."""
