@@ -28,7 +28,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, transaction
-from django.db.models import Model, Q
+from django.db.models import Exists, Model, OuterRef, Q
 from django.utils import timezone
 
 from annotations.archiving import warc
@@ -182,6 +182,23 @@ def archives_due(now: datetime | None = None, *, limit: int = 1000) -> list[int]
     each held for a while so that the next cycle does not send it twice."""
     now = now or timezone.now()
     due = SourceArchive.objects.filter(next_check_at__lte=now).exclude(status=ArchiveStatus.PENDING)
+    # Only addresses some claim of the newsroom cites openly: one cited in confidence
+    # is fetched when someone asks (archive now), never again by itself, so that
+    # whoever watches that address cannot tell it is being read.
+    cited_openly = Exists(
+        Source.objects.filter(
+            url=OuterRef("url"),
+            claim__article__organization_id=OuterRef("organization_id"),
+            confidential=False,
+        )
+    ) | Exists(
+        VerifiedSource.objects.filter(
+            url=OuterRef("url"),
+            claim__organization_id=OuterRef("organization_id"),
+            confidential=False,
+        )
+    )
+    due = due.filter(cited_openly)
     ids = list(due.order_by("next_check_at").values_list("pk", flat=True)[:limit])
     SourceArchive.objects.filter(pk__in=ids).update(
         next_check_at=now

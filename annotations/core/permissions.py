@@ -20,6 +20,7 @@ from annotations.models import (
     Article,
     Assignment,
     AssignmentStatus,
+    Comment,
     Membership,
     NotificationKind,
     Organization,
@@ -352,7 +353,14 @@ def threads_visible[M: Model](
     user may see."""
     if not isinstance(user, User):
         return threads.none()
-    return threads.filter(_thread_q(user, f"{path}__" if path else ""))
+    prefix = f"{path}__" if path else ""
+    # A thread shows itself through what the user may read of it: one whose every
+    # comment blind review hides (another reviewer's, on the article) is not there for
+    # them at all, not even who started it, unless they did.
+    readable = Exists(
+        Comment.objects.filter(thread=OuterRef(path or "pk")).filter(_comment_q(user))
+    )
+    return threads.filter(_thread_q(user, prefix), Q(**{f"{prefix}created_by": user.pk}) | readable)
 
 
 def comments_visible[M: Model](
@@ -431,7 +439,12 @@ def activity_visible[M: Model](user: AnyUser, activity: QuerySet[M]) -> QuerySet
     return (
         of_editors(user, activity)
         .exclude(Q(article__in=blind_articles(user).values("article_id")) & ~Q(actor=user.pk))
-        .exclude(Q(kind__in=verdicts) & Q(article__in=reviewing(user).values("article_id")))
+        # The desk's verdicts, and what is said about them (comments in a verified
+        # claim's thread), wait until the editor has submitted their own review.
+        .exclude(
+            (Q(kind__in=verdicts) | Q(verified__isnull=False))
+            & Q(article__in=reviewing(user).values("article_id"))
+        )
     )
 
 

@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.parse
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -114,6 +114,10 @@ def charset_of(content_type: str) -> str | None:
     return value.strip().lower() if isinstance(value, str) and value.strip() else None
 
 
+# Addresses of one name tried in turn before the connection is given up.
+MAX_ADDRESSES = 4
+
+
 def refused(address: str, *, allow_private: bool) -> bool:
     """Whether this IP address may not be connected to (core.addresses' rule)."""
     return not allow_private and not public_address(address)
@@ -126,24 +130,39 @@ def vetted_connection(
     *,
     allow_private: bool,
     purpose: str = "requests go to public addresses only",
+    time_left: Callable[[], float] | None = None,
 ) -> socket.socket:
-    """socket.create_connection, to an address of the host that `refused` allows."""
+    """socket.create_connection, to an address of the host that `refused` allows.
+
+    At most MAX_ADDRESSES of the host's addresses are tried, and with `time_left`
+    (the request's deadline) every attempt gets only what is left of it: a name
+    with many silent addresses cannot hold a worker longer than one request."""
     host, port = address
     error: OSError | None = None
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise WebError("dns", f"{host} does not resolve ({exc.strerror or exc})") from None
+    tried = 0
     for family, kind, proto, _name, target in infos:
         if refused(str(target[0]), allow_private=allow_private):
             error = AddressRefused(
                 f"{host} is at {target[0]}, a private or reserved address: {purpose}"
             )
             continue
+        if tried == MAX_ADDRESSES:
+            break
+        tried += 1
+        wait = timeout
+        if time_left is not None:
+            left = time_left()
+            if left <= 0.001:
+                raise WebError("timeout", f"no connection to {host} within the time limit")
+            wait = left if wait is None else min(wait, left)
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not None:
-                sock.settimeout(timeout)
+            if wait is not None:
+                sock.settimeout(wait)
             if source_address:
                 sock.bind(source_address)
             sock.connect(target)
@@ -161,12 +180,24 @@ class _Vetted:
     allow_private: bool = False
     purpose: str = "requests go to public addresses only"
 
-    def __init__(self, *args: Any, allow_private: bool, purpose: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        allow_private: bool,
+        purpose: str,
+        time_left: Callable[[], float] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
 
         def create(address: tuple[str, int], timeout: Any = None, source: Any = None) -> Any:
             return vetted_connection(
-                address, timeout, source, allow_private=allow_private, purpose=purpose
+                address,
+                timeout,
+                source,
+                allow_private=allow_private,
+                purpose=purpose,
+                time_left=time_left,
             )
 
         self._create_connection = create
@@ -197,6 +228,10 @@ class _Deadline:
 
     def left(self) -> float:
         return max(self.ends - time.monotonic(), 0.001)
+
+    def remaining(self) -> float:
+        """The seconds left, 0 or less once the time is up."""
+        return self.ends - time.monotonic()
 
     def watch(self, sock: socket.socket | None) -> None:
         with self._lock:
@@ -265,7 +300,11 @@ def _one(
 ) -> tuple[http.client.HTTPResponse, bytes, str, http.client.HTTPConnection]:
     parts = _split(url)
     kind: type[http.client.HTTPConnection]
-    kwargs: dict[str, Any] = {"allow_private": allow_private, "purpose": purpose}
+    kwargs: dict[str, Any] = {
+        "allow_private": allow_private,
+        "purpose": purpose,
+        "time_left": deadline.remaining,
+    }
     if parts.scheme == "https":
         kind, kwargs["context"] = _HTTPSConnection, _TLS
     else:

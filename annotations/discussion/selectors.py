@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Model, Prefetch, Q, QuerySet, Subquery
 
 from annotations.core.permissions import (
     AnyUser,
@@ -54,14 +55,57 @@ def comment_for(user: AnyUser, pk: int) -> Comment | None:
     )
 
 
-def poll_stamp(article: Article) -> str:
-    """What changed in the article's discussion, as a short string: the same string
-    while nothing did. The same for everyone; what each one sees is read after."""
-    found = Thread.objects.filter(article=article).aggregate(
-        latest=Max("updated_at"), count=Count("id")
-    )
-    latest: datetime | None = found["latest"]
-    return f"{found['count']}-{latest.timestamp() if latest else 0:.6f}"
+def poll_stamp(user: AnyUser, article: Article) -> str:
+    """What changed in the article's discussion as this user sees it, as a short string:
+    the same string while nothing they may see did. Made of what they may see only (the
+    threads, their resolution and requests, the comments), so that a thread or comment
+    blind review hides from them changes nothing here, not even when it happens."""
+    threads = threads_visible(user, Thread.objects.filter(article=article)).order_by()
+    comments = comments_visible(user, Comment.objects.filter(thread__article=article)).order_by()
+
+    def over[M: Model](rows: QuerySet[M], group: str, value: Any) -> Subquery:
+        # One figure of the rows, as a column of the one query below.
+        return Subquery(rows.values(group).annotate(value=value).values("value")[:1])
+
+    figures: Mapping[str, Any] = (
+        Article.objects.filter(pk=article.pk)
+        .annotate(
+            stamp_threads=over(threads, "article", Count("id")),
+            stamp_resolved=over(
+                threads, "article", Count("id", filter=Q(resolved_at__isnull=False))
+            ),
+            stamp_resolved_at=over(threads, "article", Max("resolved_at")),
+            stamp_done=over(
+                threads,
+                "article",
+                Count("change_request", filter=Q(change_request__done_at__isnull=False)),
+            ),
+            stamp_done_at=over(threads, "article", Max("change_request__done_at")),
+            stamp_comments=over(comments, "thread__article", Count("id")),
+            stamp_created=over(comments, "thread__article", Max("created_at")),
+            stamp_edited=over(comments, "thread__article", Max("edited_at")),
+            stamp_deleted=over(comments, "thread__article", Max("deleted_at")),
+        )
+        .values(
+            "stamp_threads",
+            "stamp_resolved",
+            "stamp_resolved_at",
+            "stamp_done",
+            "stamp_done_at",
+            "stamp_comments",
+            "stamp_created",
+            "stamp_edited",
+            "stamp_deleted",
+        )
+        .first()
+    ) or {}
+
+    def text(value: Any) -> str:
+        if isinstance(value, datetime):
+            return f"{value.timestamp():.6f}"
+        return str(value or 0)
+
+    return "-".join(text(value) for value in figures.values())
 
 
 @dataclass

@@ -45,7 +45,7 @@ from annotations.models import (
     Thread,
     VerifiedClaim,
 )
-from annotations.notifications.services import notify
+from annotations.notifications.services import notifications_of_deleted_comment, notify
 from annotations.reader.services import assignment_reopen
 
 RESOLVED = "This thread is resolved: reopen it to reply."
@@ -480,6 +480,7 @@ def comment_delete(*, user: User, comment: Comment) -> Comment:
         current._history_user = user  # type: ignore[attr-defined]
         current.save()
         _touch(comment.thread)
+        notifications_of_deleted_comment(current.pk)
         activity_record(
             kind=ActivityKind.DELETED_COMMENT,
             actor=user,

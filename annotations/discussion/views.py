@@ -163,7 +163,7 @@ def discussion(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     article = _article(request, pk)
     if request.method == "POST":
         return _thread_create(request, article)
-    stamp = poll_stamp(article)
+    stamp = poll_stamp(request.user, article)
     if request.GET.get("stamp") == stamp:
         return HttpResponse(status=204)
     threads = article_threads(request.user, article, claims=None, verified=None)

@@ -139,6 +139,22 @@ def _items(parsed: Any) -> list[tuple[str, str, str]]:
     return items
 
 
+def fetchable_items(urls: list[str]) -> tuple[list[str], list[str]]:
+    """The items' addresses that may be fetched, and why each other one may not: an item
+    at a private network's address is named in the feed's error, and the others are
+    imported all the same (one such item must not bury the stories beside it)."""
+    fetchable: list[str] = []
+    refusals: list[str] = []
+    for url in urls:
+        try:
+            addresses_clean([url])
+        except ValidationError as exc:
+            refusals.extend(exc.messages)
+        else:
+            fetchable.append(url)
+    return fetchable, refusals
+
+
 def feed_fetch(feed_id: int) -> FeedReading:
     """Reads a feed once and queues the import of its new items."""
     feed = Feed.objects.select_related("collection").filter(pk=feed_id).first()
@@ -198,14 +214,16 @@ def feed_fetch(feed_id: int) -> FeedReading:
         for _, url, _ in fresh:
             if url not in known_urls and url not in to_import:
                 to_import.append(url)
+        to_import, refusals = fetchable_items(to_import)
+        if refusals:
+            problem = "; ".join(filter(None, [problem, *refusals]))[:500]
         if to_import:
             try:
                 job = fetch_job_start(
                     collection=feed.collection, user=None, urls=to_import, feed=feed
                 )
             except ValidationError as exc:
-                # Items at addresses that may not be fetched (a private network's).
-                problem = "; ".join(exc.messages)[:500]
+                problem = "; ".join(filter(None, [problem, *exc.messages]))[:500]
                 to_import = []
         Feed.objects.filter(pk=feed.pk).update(
             title=" ".join(str(parsed.feed.get("title") or "").split())[:300] or feed.title,

@@ -36,6 +36,10 @@ UNSUBSCRIBE_SALT = "annotations.notifications.unsubscribe"
 TEXT_MAX = 400
 
 
+# What a notification of a deleted comment says instead of its words.
+COMMENT_DELETED = "(The comment was deleted.)"
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -144,6 +148,15 @@ def notify_article_changed(
         actor=actor,
         article=article,
     )
+
+
+def notifications_of_deleted_comment(comment_id: int) -> None:
+    """A comment was deleted: its words leave the notifications that quoted them, and an
+    email not sent yet (at once, or in the digest) is not sent."""
+    Notification.objects.filter(comment_id=comment_id).update(text=COMMENT_DELETED)
+    Notification.objects.filter(
+        comment_id=comment_id, email__in=[EmailState.PENDING, EmailState.DIGEST]
+    ).update(email=EmailState.SKIPPED)
 
 
 def notification_mark_read(*, user: User, notifications: Sequence[int] | None = None) -> int:

@@ -52,7 +52,7 @@ def _cache(request: HttpRequest, article: Article, membership: Any = UNKNOWN) ->
             membership = membership_for(user, article.organization_id)
         caches[article.pk] = {
             "threads": article_threads(user, article, claims=None, verified=None),
-            "stamp": poll_stamp(article),
+            "stamp": poll_stamp(user, article),
             "may_request": may_request_changes(membership),
             "panels": 0,
         }

@@ -7,6 +7,7 @@ alice is a reviewer; eve, at the Rival Gazette, sees none of it."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -274,3 +275,23 @@ def test_pages_show_archived_and_gone_with_the_text_never_the_html(
         client.force_login(user)
         assert client.get(reverse("source-archive", args=[report.pk])).status_code == 404
         assert client.post(reverse("source-archive-again", args=[report.pk])).status_code == 404
+
+
+def test_a_confidential_source_archived_on_demand_is_never_fetched_again_by_itself(
+    desk, bob, claim, sources, httpserver
+):
+    httpserver.expect_request("/leak").respond_with_data("The memo.", content_type="text/plain")
+    leak = httpserver.url_for("/leak")
+    article = ArticleFactory(collection=desk, text=BODY, url="https://news.example/memo")
+    published_claim(article, bob, sources=[SourceInput(url=leak, confidential=True)])
+    sweep_and_run()
+    # The editor asks for it: fetched once, now.
+    archive = archiving.archive_url(organization_id=desk.organization_id, url=leak, user=bob)
+    assert archiving.archive_run(archive.pk).status == "archived"
+    fetched = len([r for r, _ in httpserver.log if r.path == "/leak"])
+    assert fetched == 1
+    # A week on, the weekly look is for the sources cited openly, not this one.
+    later = timezone.now() + datetime.timedelta(hours=24 * 7 + 1)
+    due = archiving.archives_due(later)
+    assert archive.pk not in due
+    assert SourceArchive.objects.get(url=sources[0]).pk in due

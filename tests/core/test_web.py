@@ -5,6 +5,7 @@ to where it must not be."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import socket
 import threading
@@ -269,3 +270,39 @@ def test_conditional_headers_reach_the_server_and_304_is_an_answer(httpserver):
         allow_private=True,
     )
     assert (answer.status, answer.body) == (304, b"")
+
+
+def test_a_name_with_many_silent_addresses_is_given_up_within_the_time_limit(monkeypatch):
+    # A listening socket whose backlog is full: a connection to it hangs, as to a
+    # host that drops packets. The name resolves to it five times over (the
+    # system's resolver answers for it, as a DNS server with five A records would).
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket()
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.2)
+    resolve = socket.getaddrinfo
+
+    def five_times(host, *args, **kwargs):
+        if host == "many.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))] * 5
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", five_times)
+    started = time.monotonic()
+    try:
+        with pytest.raises(web.WebError) as caught:
+            fetch(f"http://many.example:{port}/", timeout=1.0)
+    finally:
+        for filler in fillers:
+            filler.close()
+        server.close()
+    assert time.monotonic() - started < 2.0
+    assert caught.value.kind == "timeout"

@@ -95,3 +95,34 @@ def test_an_editor_reviewing_blind_sees_only_their_own_activity_on_that_article(
     assert "Alice says no." in desk
     assert "give peace" in desk
     assert Activity.objects.filter(kind=ActivityKind.MARKED_CLAIM).count() == 2
+
+
+def test_an_editor_reviewing_sees_nothing_said_about_the_desks_verdict_on_that_article(
+    article, reviewing, bob, planet
+):
+    # A collection without blind review: the editor reviewing sees the others' claims,
+    # never the desk's verdict, nor what is said about it, before they submit.
+    from annotations.verification.services import Judgement, verified_claim_save
+
+    article.collection.blind_review = False
+    article.collection.save()
+    start = article.text.index("reposition its forces")
+    verified = verified_claim_save(
+        article=article,
+        editor=bob,
+        judgement=Judgement(
+            start=start,
+            end=start + len("reposition its forces"),
+            claim_reviewed="The rebels will reposition their forces",
+            verdict=article.collection.taxonomy.labels.first(),
+        ),
+    )
+    services.thread_start(
+        user=bob, article=article, verified=verified, body="Rate it MOSTLYFALSE, I think."
+    )
+    dora = member_create(
+        organization=planet, username="dora", role=Role.EDITOR, password=PASSWORD
+    ).membership.user
+    assignment_ensure(article=article, reviewer=dora)
+    assert "MOSTLYFALSE" not in activity_page(client_for(dora), article)
+    assert "MOSTLYFALSE" in activity_page(client_for(bob), article)

@@ -366,3 +366,55 @@ def test_the_poll_answers_204_until_something_changes(article, reviewing, alice,
     changed = editor.get(url, {"stamp": stamp})
     assert changed.status_code == 200
     assert "Two." in changed.content.decode()
+
+
+def test_the_poll_says_nothing_of_threads_blind_review_hides(article, reviewing, alice, carol):
+    # Carol, reviewing blind, polls the article's discussion; Alice's thread on her own
+    # claim is hidden from Carol, and so is the moment it starts.
+    url = reverse("discussion", args=[article.pk])
+    stamps = {}
+    for user in (carol, alice):
+        page = client_for(user).get(url).content.decode()
+        stamps[user] = re.search(r'data-stamp="([^"]+)"', page).group(1)
+    services.thread_start(
+        user=alice, article=article, claim=reviewing["alice"], body="my secret reasoning"
+    )
+    assert client_for(carol).get(url, {"stamp": stamps[carol]}).status_code == 204
+    # Alice sees her thread arrive on her own open page.
+    assert client_for(alice).get(url, {"stamp": stamps[alice]}).status_code == 200
+
+
+def test_a_thread_whose_every_comment_is_hidden_is_not_there_at_all(
+    article, reviewing, alice, carol
+):
+    # Carol starts, then resolves, a thread about the article; Alice, reviewing blind,
+    # may read none of it, so she is not shown that it exists, nor who started it.
+    from annotations.discussion.selectors import article_threads
+
+    out = services.thread_start(user=carol, article=article, body="The minister's quote is false.")
+    services.thread_resolve(user=carol, thread=out.comment.thread)
+    assert article_threads(alice, article) == []
+    page = client_for(alice).get(reverse("discussion", args=[article.pk])).content.decode()
+    assert "carol" not in page
+    assert [tv.thread.pk for tv in article_threads(carol, article)] == [out.comment.thread.pk]
+
+
+def test_a_deleted_comments_words_leave_the_inbox_and_its_email_is_not_sent(
+    article, reviewing, alice, bob
+):
+    from annotations.models import EmailState, Notification
+
+    bob.email = "bob@news.example"
+    bob.save()
+    out = services.thread_start(
+        user=alice, article=article, claim=reviewing["alice"], body="@bob WORDS I REGRET"
+    )
+    told = Notification.objects.get(recipient=bob, comment=out.comment)
+    assert told.email == EmailState.PENDING
+    services.comment_delete(user=alice, comment=out.comment)
+    told.refresh_from_db()
+    assert "REGRET" not in told.text
+    assert told.email == EmailState.SKIPPED
+    inbox = client_for(bob).get(reverse("notifications")).content.decode()
+    assert "REGRET" not in inbox
+    assert "The comment was deleted" in inbox

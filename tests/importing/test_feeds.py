@@ -225,3 +225,17 @@ def test_the_collection_page_adds_reads_pauses_a_feed_and_shows_its_last_error(
     for action in ("resume", "read", "delete"):
         assert client.post(reverse("feed-action", args=[feed_row.pk, action])).status_code == 404
     assert Feed.objects.filter(pk=feed_row.pk, paused=True).exists()
+
+
+def test_an_item_that_may_not_be_fetched_does_not_bury_the_others(settings):
+    # In production, an item at a private network's address is refused by name, and
+    # the story beside it still goes to the import.
+    settings.WORKBENCH_FETCH_PRIVATE_ADDRESSES = False
+    fetchable, refusals = feeds.fetchable_items(
+        ["http://10.0.0.1/intranet", "https://news.example/story"]
+    )
+    assert fetchable == ["https://news.example/story"]
+    assert refusals == [
+        "http://10.0.0.1/intranet is a private or reserved address: "
+        "pages are fetched from public addresses only"
+    ]
