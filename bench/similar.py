@@ -154,14 +154,17 @@ class Vocabulary:
 
         self.people = [f"{rng.choice(TITLES)} {name()} {name()}".strip() for _ in range(5000)]
         self.places = [name() for _ in range(3000)]
-        text = (ROOT / "../shared/data").resolve()
+        # The demo article the workbench ships (annotations/demo/), so that a clean
+        # clone builds the same claims.
+        text = ROOT / "annotations" / "demo"
         words = set()
-        for path in sorted(text.glob("*")):
-            if path.is_file():
-                words |= {
-                    w.strip(".,;:“”\"'()").lower() for w in path.read_text(errors="ignore").split()
-                }
-        self.topics = sorted(w for w in words if len(w) >= 5 and w.isalpha()) or ["claims"]
+        for path in sorted(text.glob("*.txt")):
+            words |= {
+                w.strip(".,;:“”\"'()").lower() for w in path.read_text(errors="ignore").split()
+            }
+        self.topics = sorted(w for w in words if len(w) >= 5 and w.isalpha())
+        if len(self.topics) < 2:
+            raise SystemExit(f"bench.similar: no demo article under {text} to take topics from")
 
     def claim(self, rng: random.Random) -> str:
         return " ".join(

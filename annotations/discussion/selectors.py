@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, Model, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from annotations.core.permissions import (
     AnyUser,
@@ -60,45 +60,28 @@ def poll_stamp(user: AnyUser, article: Article) -> str:
     the same string while nothing they may see did. Made of what they may see only (the
     threads, their resolution and requests, the comments), so that a thread or comment
     blind review hides from them changes nothing here, not even when it happens."""
-    threads = threads_visible(user, Thread.objects.filter(article=article)).order_by()
-    comments = comments_visible(user, Comment.objects.filter(thread__article=article)).order_by()
-
-    def over[M: Model](rows: QuerySet[M], group: str, value: Any) -> Subquery:
-        # One figure of the rows, as a column of the one query below.
-        return Subquery(rows.values(group).annotate(value=value).values("value")[:1])
-
-    figures: Mapping[str, Any] = (
-        Article.objects.filter(pk=article.pk)
-        .annotate(
-            stamp_threads=over(threads, "article", Count("id")),
-            stamp_resolved=over(
-                threads, "article", Count("id", filter=Q(resolved_at__isnull=False))
-            ),
-            stamp_resolved_at=over(threads, "article", Max("resolved_at")),
-            stamp_done=over(
-                threads,
-                "article",
-                Count("change_request", filter=Q(change_request__done_at__isnull=False)),
-            ),
-            stamp_done_at=over(threads, "article", Max("change_request__done_at")),
-            stamp_comments=over(comments, "thread__article", Count("id")),
-            stamp_created=over(comments, "thread__article", Max("created_at")),
-            stamp_edited=over(comments, "thread__article", Max("edited_at")),
-            stamp_deleted=over(comments, "thread__article", Max("deleted_at")),
+    shown = (
+        threads_visible(user, Thread.objects.filter(article=article))
+        .order_by()
+        .aggregate(
+            threads=Count("id"),
+            resolved=Count("id", filter=Q(resolved_at__isnull=False)),
+            resolved_at=Max("resolved_at"),
+            done=Count("change_request", filter=Q(change_request__done_at__isnull=False)),
+            done_at=Max("change_request__done_at"),
         )
-        .values(
-            "stamp_threads",
-            "stamp_resolved",
-            "stamp_resolved_at",
-            "stamp_done",
-            "stamp_done_at",
-            "stamp_comments",
-            "stamp_created",
-            "stamp_edited",
-            "stamp_deleted",
+    )
+    said = (
+        comments_visible(user, Comment.objects.filter(thread__article=article))
+        .order_by()
+        .aggregate(
+            comments=Count("id"),
+            created=Max("created_at"),
+            edited=Max("edited_at"),
+            deleted=Max("deleted_at"),
         )
-        .first()
-    ) or {}
+    )
+    figures: Mapping[str, Any] = {**shown, **said}
 
     def text(value: Any) -> str:
         if isinstance(value, datetime):
