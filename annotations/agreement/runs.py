@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.db.models.functions import Least
 from django.utils import timezone
 
@@ -257,11 +257,7 @@ def refresh_due(article_id: int) -> bool:
     after this one was scheduled, its own refresh will run, and this one
     has nothing to do.
     """
-    last = ArticleAgreement.objects.filter(article_id=article_id).aggregate(
-        last=Max("requested_at")
-    )["last"]
-    quiet = timedelta(seconds=settings.WORKBENCH_AGREEMENT_DEBOUNCE_SECONDS)
-    return not (last and timezone.now() - last < quiet * 0.9)
+    return bool(refreshes_due([article_id]))
 
 
 def refreshes_due(article_ids: Sequence[int]) -> list[int]:

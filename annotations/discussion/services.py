@@ -402,15 +402,7 @@ def _post(
             raise StateConflict({"body": RESOLVED})
         comment = _new_comment(thread=thread, author=user, body=body, quote=quote)
         _touch(thread)
-        activity_record(
-            kind=ActivityKind.COMMENTED,
-            actor=user,
-            article=thread.article,
-            claim=thread.claim,
-            verified=thread.verified,
-            thread=thread,
-            summary=f"{_subject(thread)}: {plain_excerpt(body, 160)}",
-        )
+        _thread_activity(ActivityKind.COMMENTED, user, thread, said=body)
         notified, unseen = _tell(
             comment=comment,
             actor=user,
@@ -451,18 +443,25 @@ def comment_edit(*, user: User, comment: Comment, body: str) -> Outcome:
         current._history_user = user  # type: ignore[attr-defined]
         current.save()
         _touch(comment.thread)
-        activity_record(
-            kind=ActivityKind.EDITED_COMMENT,
-            actor=user,
-            article=comment.thread.article,
-            claim=comment.thread.claim,
-            verified=comment.thread.verified,
-            thread=comment.thread,
-            summary=f"{_subject(comment.thread)}: {plain_excerpt(body, 160)}",
-        )
+        _thread_activity(ActivityKind.EDITED_COMMENT, user, comment.thread, said=body)
         fresh = [members[n] for n in mentioned_names(body) if n in members and n not in before]
         notified, unseen = _tell(comment=current, actor=user, mentions=fresh, reply=False)
     return Outcome(current, tuple(notified), tuple(unseen))
+
+
+def _thread_activity(kind: str, actor: User, thread: Thread, said: str = "") -> None:
+    """A line of the collection's activity about a thread: what it is about, and an
+    excerpt of what was said, if anything."""
+    summary = _subject(thread) + (f": {plain_excerpt(said, 160)}" if said else "")
+    activity_record(
+        kind=kind,
+        actor=actor,
+        article=thread.article,
+        claim=thread.claim,
+        verified=thread.verified,
+        thread=thread,
+        summary=summary,
+    )
 
 
 def comment_delete(*, user: User, comment: Comment) -> Comment:
@@ -481,15 +480,7 @@ def comment_delete(*, user: User, comment: Comment) -> Comment:
         current.save()
         _touch(comment.thread)
         notifications_of_deleted_comment(current.pk)
-        activity_record(
-            kind=ActivityKind.DELETED_COMMENT,
-            actor=user,
-            article=comment.thread.article,
-            claim=comment.thread.claim,
-            verified=comment.thread.verified,
-            thread=comment.thread,
-            summary=_subject(comment.thread),
-        )
+        _thread_activity(ActivityKind.DELETED_COMMENT, user, comment.thread)
     return current
 
 
@@ -562,15 +553,7 @@ def thread_resolve(*, user: User, thread: Thread, body: str = "") -> Thread:
                     comment=last,
                 )
         else:
-            activity_record(
-                kind=ActivityKind.RESOLVED,
-                actor=user,
-                article=current.article,
-                claim=current.claim,
-                verified=current.verified,
-                thread=current,
-                summary=_subject(current),
-            )
+            _thread_activity(ActivityKind.RESOLVED, user, current)
     return current
 
 
@@ -598,15 +581,7 @@ def thread_reopen(*, user: User, thread: Thread) -> Thread:
                 request.save(update_fields=["status", "done_at", "done_by"])
                 if is_editor(membership_for(user, current.organization_id)):
                     _reopen_review(claim=request.claim, editor=user)
-            activity_record(
-                kind=ActivityKind.REOPENED,
-                actor=user,
-                article=current.article,
-                claim=current.claim,
-                verified=current.verified,
-                thread=current,
-                summary=_subject(current),
-            )
+            _thread_activity(ActivityKind.REOPENED, user, current)
     except IntegrityError:
         raise StateConflict({"__all__": ONE_OPEN_REQUEST}) from None
     return current
