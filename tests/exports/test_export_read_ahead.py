@@ -41,7 +41,7 @@ def written(selection: exports.Selection, fmt: str) -> bytes:
     "fmt",
     [
         "jsonl",
-        # In PostgreSQL, COPY writes the CSV (tests/exports/test_exports.py compares it).
+        # In PostgreSQL, COPY writes the CSV (tests/exports/test_export_formats.py compares it).
         "csv",
         pytest.param(
             "csv-zip",
