@@ -1,11 +1,11 @@
-"""What articles add to a collection's agreement figures, their sums, and the report.
+"""What articles add to a collection's agreement figures.
 
 The arithmetic lives in the pure modules beside this one: batch.py counts a
 batch of articles at once (matching spans into units, then every count the
 figures need), reliability.py, kappas.py and unitizing.py compute the
-figures. This module reads the claims from the database, stores what a later
-refresh needs, adds sums together and summarizes them as the report
-`compute_agreement --json` prints.
+figures. This module reads the claims from the database and stores what a
+later refresh needs; sums.py adds the counts up, and summary.py turns the
+sums into the report `compute_agreement --json` prints.
 
 A *partial* (Partial) is plain JSON: counts and matrices that add up, plus a
 few per-article entries (the articles table, the unit rows the bootstrap
@@ -17,33 +17,23 @@ taken out of the sums and the new ones put in.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 from django.db import connection, transaction
-from django.db.models.functions import Length
+from django.db.models.functions import MD5, Left
 from django.utils import timezone
 from psycopg import sql
 
 from annotations.agreement import batch
-from annotations.agreement.kappas import fleiss_kappa, weighted_kappa_from_confusion
-from annotations.agreement.matching import PairCounts, Reviewer, mean_f1
-from annotations.agreement.packing import is_packed, merge_rows, swap_rows, unpack_rows
-from annotations.agreement.reliability import (
-    ONE_REVIEWER,
-    alpha_from_coincidences,
-    alpha_interval_from_value_counts,
-    coincidences_from_value_counts,
-    kappa_from_confusion,
-    percent_agreement_from_coincidences,
-    reviewer_agreement_from_coincidences,
-)
-from annotations.agreement.unitizing import UnitizingCounts, unitizing_alpha_from_counts
 from annotations.models import (
     Article,
     ArticleAgreement,
@@ -57,17 +47,15 @@ from annotations.models import (
 
 Partial = dict[str, Any]
 
-BOOTSTRAP_RESAMPLES = 1000
 VERSION = batch.VERSION
-# How an article's stored record is laid out (its header says so): 3 added the
-# report it was counted for.
-RECORD_VERSION = 3
-# Keyed by article, replaced (not added) when an article is counted again.
-PER_ARTICLE = ("articles",)
-PACKED = ("verdict_counts", "rating_counts", "disputed", "single")
-MATRICES = ("confusion", "rating_confusion", "rest")
-COUNTS = ("unmatched", "reviewers")
-NUMBERS = ("units", "span_units", "disputed_count", "single_count")
+# How an article's stored record is laid out (its header says so): 4 leaves out
+# the report it was counted for (a report keeps its records' digests instead, so a
+# run stores only the records that changed).
+RECORD_VERSION = 4
+# An article's row in the sums: batch.count's figures, then its record's digest.
+ARTICLE_FIGURES = 8
+# Hex digits of a record's MD5 a report keeps with the article's counts.
+DIGEST_LENGTH = 16
 
 
 @dataclass(frozen=True)
@@ -101,15 +89,21 @@ class Scale:
 # Reading ----------------------------------------------------------------------------------
 
 
+def _packed(query: sql.Composed, params: Sequence[Any], columns: int) -> np.ndarray:
+    """Rows of bigints PostgreSQL packed into one value (string_agg of int8send), read by
+    numpy in one go: no Python object per value or per row. The value comes in binary
+    (Django's cursors ask for text: hex, twice the bytes, encoded and decoded)."""
+    with connection.cursor() as wrapper, psycopg.Cursor(wrapper.connection) as cursor:
+        cursor.execute(query, params, binary=True)
+        row = cursor.fetchone()
+    data = row[0] if row and row[0] is not None else b""
+    return np.frombuffer(data, dtype=">i8").astype(np.int64).reshape(-1, columns)
+
+
 def _span_rows(collection: Collection, low: int, high: int) -> np.ndarray:
     """(article, id, reviewer, start, end, verdict, rating) of the claims on the
     collection's articles with ids from low to high."""
-    claims = ClaimAnnotation.objects.filter(
-        article__collection=collection, article_id__gte=low, article_id__lte=high
-    ).order_by()
     if connection.vendor == "postgresql":
-        # The database packs the rows into one value of big-endian bigints and
-        # numpy reads it in one go: no Python object per value or per row.
         query = sql.SQL(
             "SELECT string_agg(int8send(c.article_id::int8) || int8send(c.id::int8) || "
             'int8send(c.reviewer_id::int8) || int8send(c.start::int8) || int8send(c."end"::int8) '
@@ -117,29 +111,50 @@ def _span_rows(collection: Collection, low: int, high: int) -> np.ndarray:
             "|| int8send(COALESCE(c.rating, -1)::int8), "
             "''::bytea) FROM {} c JOIN {} a ON a.id = c.article_id "
             # Live claims only, as ClaimAnnotation.objects (a deleted claim waits for its undo).
-            "WHERE a.collection_id = %s AND c.article_id BETWEEN %s AND %s "
-            "AND c.deleted_at IS NULL"
+            # The range on both tables: on the claims' alone, PostgreSQL reads every
+            # article of the collection to join them.
+            "WHERE a.collection_id = %s AND a.id BETWEEN %s AND %s "
+            "AND c.article_id BETWEEN %s AND %s AND c.deleted_at IS NULL"
         ).format(
             sql.Identifier(ClaimAnnotation._meta.db_table),
             sql.Identifier(Article._meta.db_table),
         )
-        with connection.cursor() as cursor:
-            cursor.execute(query, [collection.pk, low, high])
-            row = cursor.fetchone()
-        data = row[0] if row and row[0] is not None else b""
-        return np.frombuffer(data, dtype=">i8").astype(np.int64).reshape(-1, batch.COLUMNS)
-    rows = list(
-        claims.values_list(
-            "article_id", "id", "reviewer_id", "start", "end", "verdict_id", "rating"
-        )
-    )
+        return _packed(query, [collection.pk, low, high, low, high], batch.COLUMNS)
+    rows = ClaimAnnotation.objects.filter(
+        article__collection=collection, article_id__gte=low, article_id__lte=high
+    ).values_list("article_id", "id", "reviewer_id", "start", "end", "verdict_id", "rating")
     return np.array(
         [
             [a, i, r, s, e, batch.MISSING if v is None else v, batch.MISSING if g is None else g]
-            for a, i, r, s, e, v, g in rows
+            for a, i, r, s, e, v, g in rows.order_by()
         ],
         dtype=np.int64,
     ).reshape(-1, batch.COLUMNS)
+
+
+def _assignment_rows(collection: Collection, low: int, high: int) -> np.ndarray:
+    """(article, reviewer, submitted) of the assignments to the collection's articles
+    with ids from low to high."""
+    if connection.vendor == "postgresql":
+        query = sql.SQL(
+            "SELECT string_agg(int8send(s.article_id::int8) || int8send(s.reviewer_id::int8) "
+            "|| int8send((s.status = %s)::int::int8), ''::bytea) "
+            "FROM {} s JOIN {} a ON a.id = s.article_id "
+            "WHERE a.collection_id = %s AND a.id BETWEEN %s AND %s "
+            "AND s.article_id BETWEEN %s AND %s"
+        ).format(
+            sql.Identifier(Assignment._meta.db_table),
+            sql.Identifier(Article._meta.db_table),
+        )
+        params = [AssignmentStatus.SUBMITTED, collection.pk, low, high, low, high]
+        return _packed(query, params, 3)
+    rows = Assignment.objects.filter(
+        article__collection=collection, article_id__gte=low, article_id__lte=high
+    ).values_list("article_id", "reviewer_id", "status")
+    return np.array(
+        [[a, r, s == AssignmentStatus.SUBMITTED] for a, r, s in rows.order_by()],
+        dtype=np.int64,
+    ).reshape(-1, 3)
 
 
 def _load(
@@ -161,33 +176,21 @@ def _load(
         row
         for row in collection.articles.filter(pk__gte=low, pk__lte=high)
         .order_by("pk")
-        .values_list("pk", "title", Length("text"))
+        .values_list("pk", "title", "text_length")
         if row[0] in asked
     ]
     ids = np.asarray([pk for pk, _, _ in found], dtype=np.int64)
     rows = _span_rows(collection, low, high)
     spans = batch.Spans.from_rows(rows[np.isin(rows[:, batch.ARTICLE], ids)])
-    assigned = np.asarray(
-        Assignment.objects.filter(
-            article__collection=collection, article_id__gte=low, article_id__lte=high
-        )
-        .order_by()
-        .values_list("article_id", "reviewer_id", "status"),
-        dtype=object,
-    ).reshape(-1, 3)
-    mine = np.isin(assigned[:, 0].astype(np.int64), ids)
-    assigned = assigned[mine]
-    submitted = {int(a) for a, _, s in assigned if s == AssignmentStatus.SUBMITTED}
+    assigned = _assignment_rows(collection, low, high)
+    assigned = assigned[np.isin(assigned[:, 0], ids)]
+    submitted = set(assigned[assigned[:, 2] == 1, 0].tolist())
     marked = set(np.unique(spans.article).tolist())
     articles = [
         batch.ArticleInfo(pk, title, length or 0, pk in marked or pk in submitted)
         for pk, title, length in found
     ]
-    everyone = (
-        assigned[:, 0].astype(np.int64),
-        assigned[:, 1].astype(np.int64),
-    )
-    return spans, everyone, articles
+    return spans, (assigned[:, 0], assigned[:, 1]), articles
 
 
 # Counting and storing ---------------------------------------------------------------------
@@ -214,37 +217,42 @@ def compute_articles(
     article_ids: Sequence[int],
     mode: str,
     threshold: float,
-    report_id: int,
     scale: Scale | None = None,
 ) -> Partial:
-    """These articles' counts; each article's record is stored for later refreshes of
-    the report they are counted for (a record counted for another report is not
-    swapped out of this one's sums: record_counts)."""
+    """These articles' counts; each article's record is stored for later refreshes,
+    and its digest kept with the article's counts, so that a refresh takes a record
+    out of only the sums that counted it (record_counts)."""
     scale = scale or Scale.of(collection)
     # The requests for a refresh as they stand before the claims are read: those
     # are answered by this count. One made since (a change this read may have
     # missed) has another value by the time the records are stored, and stays.
-    asked: dict[int, datetime] = dict(
-        ArticleAgreement.objects.filter(
-            article_id__in=article_ids,
+    wanted = set(article_ids)
+    asked: dict[int, datetime] = {
+        article_id: requested_at
+        for article_id, requested_at in ArticleAgreement.objects.filter(
+            # A range, not a list of hundreds of ids: those not asked for are dropped.
+            article_id__gte=min(wanted, default=0),
+            article_id__lte=max(wanted, default=0),
             match_mode=mode,
             iou_threshold=threshold,
             requested_at__isnull=False,
-        ).values_list("article_id", "requested_at")  # type: ignore[arg-type]
-    )
+        ).values_list("article_id", "requested_at")
+        if article_id in wanted and requested_at is not None
+    }
     spans, everyone, articles = _load(collection, article_ids)
     partial = counts_of(spans, everyone, articles, scale=scale, mode=mode, threshold=threshold)
-    _store_records(
-        spans,
-        everyone,
-        articles,
-        scale=scale,
-        mode=mode,
-        threshold=threshold,
-        report_id=report_id,
-        asked=asked,
-    )
+    records = _records(spans, everyone, articles, scale)
+    for article_id, _, digest in records:
+        partial["articles"][str(article_id)].append(digest)
+    _store_records(records, mode=mode, threshold=threshold, asked=asked)
     return partial
+
+
+def counted_digest(total: Partial | None, article_id: int) -> str | None:
+    """The digest of the record these sums counted for the article (its row's entry
+    after the figures batch.count gives); None if they did not count it."""
+    row = (total or {}).get("articles", {}).get(str(article_id))
+    return row[ARTICLE_FIGURES] if row and len(row) > ARTICLE_FIGURES else None
 
 
 def _scale_code(scale: Scale) -> int:
@@ -252,63 +260,64 @@ def _scale_code(scale: Scale) -> int:
     return zlib.crc32(json.dumps(scale.key).encode())
 
 
-def _record(
-    spans: batch.Spans,
-    reviewers: Sequence[int],
-    info: batch.ArticleInfo,
-    scale: Scale,
-    report_id: int,
-) -> bytes:
-    """What a refresh needs to count this article again exactly as it was counted:
-    little-endian int64s, a header (layout, scale, the report it was counted for,
-    the text's length, whether reviewed, how many reviewers), the reviewers, then
-    six columns per claim."""
-    header = [
-        RECORD_VERSION,
-        _scale_code(scale),
-        report_id,
-        info.length,
-        int(info.reviewed),
-        len(reviewers),
-    ]
-    columns = spans.rows()[:, 1:]
-    return (
-        np.concatenate([np.asarray([*header, *reviewers], dtype=np.int64), columns.reshape(-1)])
-        .astype("<i8")
-        .tobytes()
-    )
+def record_digest(record: bytes | memoryview) -> str:
+    """What a report keeps of each article's record: the same digest PostgreSQL's
+    md5() gives, shortened."""
+    return hashlib.md5(record, usedforsecurity=False).hexdigest()[:DIGEST_LENGTH]
 
 
-def _store_records(
+def _records(
     spans: batch.Spans,
     everyone: tuple[np.ndarray, np.ndarray],
     articles: Sequence[batch.ArticleInfo],
-    *,
     scale: Scale,
-    mode: str,
-    threshold: float,
-    report_id: int,
-    asked: dict[int, datetime],
-) -> None:
+) -> list[tuple[int, bytes, str]]:
+    """What a refresh needs to count each article again exactly as it was counted, with
+    its digest:
+    little-endian int64s, a header (layout, scale, the text's length, whether
+    reviewed, how many reviewers), the reviewers, then six columns per claim."""
     ids = [a.id for a in articles]
     if not ids:
-        return
-    bounds = np.searchsorted(spans.article, [*ids, np.iinfo(np.int64).max])
+        return []
+    # The claims' columns as bytes, all articles at once; each record takes its slice.
+    claims = np.ascontiguousarray(spans.rows()[:, 1:], dtype="<i8").tobytes()
+    width = (batch.COLUMNS - 1) * 8
+    bounds = np.searchsorted(spans.article, [*ids, np.iinfo(np.int64).max]).tolist()
     ev_article, ev_reviewer = everyone
     order = np.lexsort((ev_reviewer, ev_article))
     ev_article, ev_reviewer = ev_article[order], ev_reviewer[order]
-    ev_bounds = np.searchsorted(ev_article, [*ids, np.iinfo(np.int64).max])
-    columns = _columns(spans)
+    ev_bounds = np.searchsorted(ev_article, [*ids, np.iinfo(np.int64).max]).tolist()
+    ev_reviewer = ev_reviewer.tolist()
+    code = _scale_code(scale)
     records = []
     for i, info in enumerate(articles):
-        part = batch.Spans(*(column[bounds[i] : bounds[i + 1]] for column in columns))
-        reviewers = sorted(set(ev_reviewer[ev_bounds[i] : ev_bounds[i + 1]].tolist()))
-        records.append((info.id, _record(part, reviewers, info, scale, report_id)))
+        reviewers = sorted(set(ev_reviewer[ev_bounds[i] : ev_bounds[i + 1]]))
+        header = [RECORD_VERSION, code, info.length, int(info.reviewed), len(reviewers)]
+        head = struct.pack(f"<{len(header) + len(reviewers)}q", *header, *reviewers)
+        record = head + claims[bounds[i] * width : bounds[i + 1] * width]
+        records.append((info.id, record, record_digest(record)))
+    return records
+
+
+def _store_records(
+    records: list[tuple[int, bytes, str]],
+    *,
+    mode: str,
+    threshold: float,
+    asked: dict[int, datetime],
+) -> None:
+    """Writes the records that changed since they were last stored (a run over a
+    collection whose claims did not change writes none), and answers the requests
+    they answer."""
+    if not records:
+        return
+    stored = _stored_digests([a for a, _, _ in records], mode=mode, threshold=threshold)
+    changed = [(a, r) for a, r, digest in records if stored.get(a) != digest]
     now = timezone.now()
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            _copy_records(records, mode=mode, threshold=threshold, now=now)
-        else:
+            _copy_records(changed, mode=mode, threshold=threshold, now=now)
+        elif changed:
             # An upsert, so that a run and a refresh computing the same article at
             # the same moment both succeed; the later one wins.
             ArticleAgreement.objects.bulk_create(
@@ -320,7 +329,7 @@ def _store_records(
                         record=record,
                         computed_at=now,
                     )
-                    for article, record in records
+                    for article, record in changed
                 ],
                 batch_size=2000,
                 update_conflicts=True,
@@ -341,17 +350,41 @@ def _store_records(
             ).update(requested_at=None)
 
 
+def _stored_digests(article_ids: Sequence[int], *, mode: str, threshold: float) -> dict[int, str]:
+    """The digests of these articles' stored records (PostgreSQL works them out
+    itself; the records are not sent)."""
+    rows = ArticleAgreement.objects.filter(
+        article_id__gte=min(article_ids),
+        article_id__lte=max(article_ids),
+        match_mode=mode,
+        iou_threshold=threshold,
+        record__isnull=False,
+    ).order_by()
+    if connection.vendor == "postgresql":
+        return dict(
+            rows.annotate(digest=Left(MD5("record"), DIGEST_LENGTH)).values_list(
+                "article_id", "digest"
+            )
+        )
+    return {a: record_digest(r) for a, r in rows.values_list("article_id", "record") if r}
+
+
 def _copy_records(
     records: list[tuple[int, bytes]], *, mode: str, threshold: float, now: datetime
 ) -> None:
-    """The same upsert on PostgreSQL: COPY into a scratch table, then one INSERT."""
+    """The same upsert on PostgreSQL: a binary COPY into a scratch table, then one INSERT."""
+    if not records:
+        return
     table = sql.Identifier(ArticleAgreement._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         raw = cursor.connection.cursor()
         raw.execute(
             "CREATE TEMP TABLE agreement_records (article_id bigint, record bytea) ON COMMIT DROP"
         )
-        with raw.copy("COPY agreement_records (article_id, record) FROM STDIN") as copy:
+        with raw.copy(
+            "COPY agreement_records (article_id, record) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["int8", "bytea"])
             for row in records:
                 copy.write_row(row)
         raw.execute(
@@ -386,362 +419,25 @@ def record_counts(
     scale: Scale,
     mode: str,
     threshold: float,
-    report_id: int,
+    digest: str | None,
 ) -> Partial | None:
-    """An article's counts as a stored record had them in the sums of report `report_id`;
-    None if the record is of another layout or scale, or was counted for another
-    report (a run that counted it since, or failed): then the sums are added up again."""
-    if not record:
+    """An article's counts as a stored record had them, if they are the counts in a
+    report's sums (the report keeps each article's record `digest`); None if the
+    record is of another layout or scale, or was stored since (a run that counted
+    it again, or failed): then the sums are added up again."""
+    if not record or digest is None:
         return None
-    values = np.frombuffer(bytes(record), dtype="<i8").astype(np.int64)
-    if (
-        len(values) < 6
-        or values[0] != RECORD_VERSION
-        or values[1] != _scale_code(scale)
-        or values[2] != report_id
-    ):
+    data = bytes(record)
+    if record_digest(data) != digest:
         return None
-    length, reviewed, n = int(values[3]), bool(values[4]), int(values[5])
-    reviewers = values[6 : 6 + n]
-    rows = values[6 + n :].reshape(-1, batch.COLUMNS - 1)
+    values = np.frombuffer(data, dtype="<i8").astype(np.int64)
+    if len(values) < 5 or values[0] != RECORD_VERSION or values[1] != _scale_code(scale):
+        return None
+    length, reviewed, n = int(values[2]), bool(values[3]), int(values[4])
+    reviewers = values[5 : 5 + n]
+    rows = values[5 + n :].reshape(-1, batch.COLUMNS - 1)
     rows = np.concatenate([np.full((len(rows), 1), article_id, dtype=np.int64), rows], axis=1)
     spans = batch.Spans.from_rows(rows)
     everyone = (np.full(len(reviewers), article_id, dtype=np.int64), reviewers)
     info = batch.ArticleInfo(article_id, "", length, reviewed)
     return counts_of(spans, everyone, [info], scale=scale, mode=mode, threshold=threshold)
-
-
-# Adding up --------------------------------------------------------------------------------
-
-
-def empty_partial() -> Partial:
-    return {
-        "v": VERSION,
-        "pairs": {},
-        "confusion": {},
-        "rating_confusion": {},
-        "rest": {},
-        "unmatched": {},
-        "reviewers": {},
-        "verdict_counts": {},
-        "rating_counts": {},
-        "articles": {},
-        "disputed": {},
-        "single": {},
-        "units": 0,
-        "span_units": 0,
-        "disputed_count": 0,
-        "single_count": 0,
-        "unitizing": [0, 0, 0, 0, 0.0],
-    }
-
-
-def _add_matrix(target: dict[str, Any], key: str, matrix: list[list[int]], sign: int) -> None:
-    counts = np.asarray(matrix, dtype=np.int64)
-    if key in target:
-        target[key] = (np.asarray(target[key], dtype=np.int64) + sign * counts).tolist()
-    else:
-        target[key] = (sign * counts).tolist()
-
-
-def add(total: Partial, part: Partial, sign: int = 1) -> Partial:
-    """Adds a partial sum to another (in place); sign=-1 takes it out.
-
-    Everything additive is a count, so taking an article's old counts out and
-    putting its new ones in gives the same total as adding every article up
-    again: that is how a changed claim refreshes a collection in a moment. The
-    per-article entries are taken out, or replaced.
-    """
-    for key, (m, a, b) in part["pairs"].items():
-        old = total["pairs"].get(key, [0, 0, 0])
-        total["pairs"][key] = [old[0] + sign * m, old[1] + sign * a, old[2] + sign * b]
-    for field in MATRICES:
-        for key, matrix in part[field].items():
-            _add_matrix(total[field], key, matrix, sign)
-    for field in COUNTS:
-        for key, n in part[field].items():
-            value = total[field].get(key, 0) + sign * n
-            if value:
-                total[field][key] = value
-            else:
-                total[field].pop(key, None)
-    for field in NUMBERS:
-        total[field] += sign * part[field]
-    total["unitizing"] = [
-        x + sign * y for x, y in zip(total["unitizing"], part["unitizing"], strict=True)
-    ]
-    articles = [int(a) for a in part["articles"]]
-    for field in PER_ARTICLE:
-        for key in part["articles"]:
-            total[field].pop(key, None)
-        if sign > 0:
-            total[field].update(part[field])
-    for field in PACKED:
-        width = _width(part[field], total[field])
-        if not width:
-            continue
-        new = part[field] if sign > 0 else None
-        total[field] = swap_rows(total[field], width, np.asarray(articles), new)
-    return total
-
-
-def _width(*values: Any) -> int:
-    for value in values:
-        if is_packed(value):
-            return int(value["width"])
-    return 0
-
-
-def merge(partials: Iterable[Partial]) -> Partial:
-    """Adds partial sums of disjoint sets of articles together; the order does not matter."""
-    total = empty_partial()
-    seen: set[frozenset[int]] = set()
-    packed: dict[str, list[Any]] = {field: [] for field in PACKED}
-    for partial in partials:
-        # A chunk delivered twice (acks_late after a worker died) counts once.
-        covers = frozenset(int(a) for a in partial["articles"])
-        if covers and covers in seen:
-            continue
-        seen.add(covers)
-        for field in PACKED:
-            packed[field].append(partial[field])
-        # The packed rows are merged once, below, rather than chunk by chunk.
-        add(total, {**partial, **{field: {} for field in PACKED}})
-        if "scale" in partial:
-            total["scale"] = partial["scale"]
-    for field in PACKED:
-        total[field] = merge_rows(packed[field], _width(*packed[field]))
-    return total
-
-
-def pack(total: Partial, scale: Scale) -> Partial:
-    """The sums as a report stores them."""
-    return total | {"scale": scale.key, "v": VERSION}
-
-
-def usable(total: Partial | None, scale: Scale) -> bool:
-    """Whether stored sums are in this layout and scale (else they are added up again)."""
-    return total is not None and total.get("v") == VERSION and total.get("scale") == scale.key
-
-
-# The report -------------------------------------------------------------------------------
-
-
-def _alpha(counts: np.ndarray, metric: str, min_units: int) -> dict[str, Any]:
-    point = alpha_from_coincidences(coincidences_from_value_counts(counts), metric)  # type: ignore[arg-type]
-    interval = alpha_interval_from_value_counts(
-        counts,
-        metric,  # type: ignore[arg-type]
-        resamples=BOOTSTRAP_RESAMPLES,
-    )
-    units = len(counts)
-    return {
-        "alpha": point.alpha,
-        "metric": metric,
-        "reason": point.reason,
-        "units": units,
-        "warning": too_few(units, min_units),
-        "ci": [interval.low, interval.high] if interval.low is not None else None,
-        "ci_confidence": interval.confidence,
-        "ci_resamples": interval.resamples,
-        "ci_undefined_resamples": interval.undefined_resamples,
-        "pairable_values": point.pairable_values,
-    }
-
-
-def too_few(units: int, min_units: int) -> str | None:
-    """The warning a figure from too few units carries; None when there are enough."""
-    return f"too few claims to say (n = {units:,})" if units < min_units else None
-
-
-def summarize(
-    total: Partial,
-    *,
-    scale: Scale,
-    names: dict[int, str],
-    mode: str,
-    threshold: float,
-    min_units: int = 10,
-) -> dict[str, Any]:
-    """The report: the same document for the dashboard, the command, the report and the API."""
-
-    def name(reviewer: str | int) -> str:
-        return names.get(int(reviewer), str(reviewer))
-
-    verdicts = unpack_rows(total["verdict_counts"], len(scale.verdicts))[1]
-    ratings = unpack_rows(total["rating_counts"], len(scale.ratings))[1]
-    pair_counts: dict[tuple[Reviewer, Reviewer], PairCounts] = {}
-    for key, values in total["pairs"].items():
-        a, b = key.split(":")
-        pair_counts[(int(a), int(b))] = PairCounts(*values)
-    span_pairs = []
-    pairs = []
-    for (a, b), counts in sorted(pair_counts.items()):
-        span_pairs.append(
-            {
-                "a": name(a),
-                "b": name(b),
-                "matched": counts.matched,
-                "spans_a": counts.spans_a,
-                "spans_b": counts.spans_b,
-                "precision": counts.precision,
-                "recall": counts.recall,
-                "f1": counts.f1,
-            }
-        )
-        matrix = np.asarray(total["confusion"].get(f"{a}:{b}", [[0]]))
-        kappa = kappa_from_confusion(matrix) if matrix.size > 1 else None
-        both = int(matrix.sum())
-        rated = np.asarray(total["rating_confusion"].get(f"{a}:{b}", [[0]]))
-        linear = weighted_kappa_from_confusion(rated, "linear") if rated.size > 1 else None
-        quadratic = weighted_kappa_from_confusion(rated, "quadratic") if rated.size > 1 else None
-        pairs.append(
-            {
-                "a": name(a),
-                "b": name(b),
-                "span_f1": counts.f1,
-                "units": both,
-                "kappa": kappa.kappa if kappa else None,
-                "kappa_reason": kappa.reason if kappa else "no units labelled by both",
-                "percent_agreement": float(np.trace(matrix)) / both if both else None,
-                "warning": too_few(both, min_units),
-                "rating_units": int(rated.sum()),
-                "weighted_kappa_linear": linear.kappa if linear else None,
-                "weighted_kappa_quadratic": quadratic.kappa if quadratic else None,
-                "weighted_kappa_reason": (linear.reason if linear else "no ratings on this scale"),
-                "rating_warning": too_few(int(rated.sum()), min_units),
-            }
-        )
-    size = len(scale.verdicts)
-    pooled = np.zeros((size, size), dtype=np.int64)
-    for matrix in total["confusion"].values():
-        m = np.asarray(matrix, dtype=np.int64).reshape(size, size)
-        pooled += m + m.T
-    rest = reviewer_agreement_from_coincidences(
-        {int(r): np.asarray(m, dtype=np.float64) for r, m in total["rest"].items()}
-    )
-    reviewer_ids = sorted(int(r) for r in total["reviewers"])
-    verdict = _alpha(verdicts, "nominal", min_units)
-    verdict["percent_agreement"] = percent_agreement_from_coincidences(
-        coincidences_from_value_counts(verdicts)
-    ).agreement
-    rating = _alpha(ratings, "ordinal", min_units)
-    if len(reviewer_ids) == 1:
-        # Not "no pairable units": say why there is nothing to pair.
-        for block in (verdict, rating):
-            if block["alpha"] is None:
-                block["reason"] = ONE_REVIEWER
-    fleiss = fleiss_kappa(verdicts) if size else None
-    unitizing = unitizing_alpha_from_counts(UnitizingCounts(*total["unitizing"]))
-    matched = sum(c.matched for c in pair_counts.values())
-    marked = sum(c.spans_a + c.spans_b for c in pair_counts.values())
-    articles = sorted(total["articles"].values(), key=lambda a: (-a[2], a[1], a[0]))
-    return {
-        "match": mode,
-        "iou": threshold if mode == MatchMode.OVERLAP else None,
-        "min_units": min_units,
-        "articles_count": len(articles),
-        "units": len(verdicts),
-        "units_total": total["units"],
-        "reviewers": [name(r) for r in reviewer_ids],
-        "reason": ONE_REVIEWER if len(reviewer_ids) == 1 else None,
-        "spans": {
-            "f1_mean": mean_f1(pair_counts),
-            # Of the claims two reviewers of one article marked, the share both marked.
-            "found_together": 2 * matched / marked if marked else None,
-            "units": total["span_units"],
-            "warning": too_few(total["span_units"], min_units),
-            "pairs": span_pairs,
-            "unitizing": {
-                "alpha": unitizing.alpha,
-                "reason": unitizing.reason,
-                "articles": int(total["unitizing"][0]),
-            },
-        },
-        "verdict": verdict,
-        "rating": rating,
-        "fleiss": {
-            "kappa": fleiss.kappa if fleiss else None,
-            "reason": fleiss.reason if fleiss else "no verdicts in the taxonomy",
-            "units": fleiss.units if fleiss else 0,
-            "observed_agreement": fleiss.observed_agreement if fleiss else None,
-            "expected_agreement": fleiss.expected_agreement if fleiss else None,
-            "warning": too_few(fleiss.units if fleiss else 0, min_units),
-        },
-        "pairs": pairs,
-        "confusion": {
-            "labels": [scale.verdict_names[v] for v in scale.verdicts],
-            "matrix": pooled.tolist(),
-        },
-        "reviewer_agreement": [
-            {
-                "reviewer": name(r),
-                "pairs": result.pairs,
-                "agreement": result.agreement,
-                "alpha": result.alpha.alpha,
-                "warning": too_few(result.pairs, min_units),
-            }
-            for r, result in sorted(rest.items())
-        ],
-        "unmatched": {
-            name(r): n for r, n in sorted((int(r), n) for r, n in total["unmatched"].items())
-        },
-        "disputed_count": total["disputed_count"],
-        "single_count": total["single_count"],
-        "articles": [
-            {
-                "id": a[0],
-                "title": a[1],
-                # None: nobody has reviewed it yet (not "0% disagreement").
-                "disagreement": a[2] if a[6] else None,
-                "units": a[3],
-                "disputed": a[4],
-                "reviewers": a[5],
-                "reviewed": a[6],
-                "single": a[7],
-            }
-            for a in articles
-        ],
-        # The claims behind the headline: for the articles with the most
-        # disagreement, each disputed unit's claim ids, and the claims marked
-        # by one reviewer only.
-        "listed": _listed(total, articles),
-    }
-
-
-LISTED_ARTICLES = 50
-
-
-def _listed(total: Partial, articles: list[list[Any]]) -> dict[str, Any]:
-    top = [a[0] for a in articles[:LISTED_ARTICLES]]
-    ids, rows = unpack_rows(total["disputed"], 2)
-    keep = np.isin(ids, top)
-    units: dict[int, list[tuple[int, list[int]]]] = {}
-    for article, unit, claim in zip(
-        ids[keep].tolist(), rows[keep, 0].tolist(), rows[keep, 1].tolist(), strict=True
-    ):
-        group = units.setdefault(article, [])
-        if not group or group[-1][0] != unit:
-            group.append((unit, []))
-        group[-1][1].append(claim)
-    ids, rows = unpack_rows(total["single"], 1)
-    keep = np.isin(ids, top)
-    alone: dict[int, list[int]] = {}
-    for article, claim in zip(ids[keep].tolist(), rows[keep, 0].tolist(), strict=True):
-        alone.setdefault(article, []).append(claim)
-    return {
-        "disputed": [
-            {"article": a, "claims": claims} for a in top for _, claims in units.get(a, [])
-        ],
-        "single": [{"article": a, "claim": c} for a in top for c in alone.get(a, [])],
-    }
-
-
-def reviewer_names(collection: Collection) -> dict[int, str]:
-    from django.contrib.auth.models import User
-
-    return dict(
-        User.objects.filter(memberships__organization_id=collection.organization_id).values_list(
-            "pk", "username"
-        )
-    )

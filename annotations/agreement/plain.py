@@ -1,7 +1,7 @@
 """The agreement figures in sentences an editor reads in ten seconds.
 
-Pure: no Django. `headline(results)` turns a report document (contributions.
-summarize) into a few sentences; `readings` holds the one line that says what
+Pure: no Django. `headline(results)` turns a report document (summary.summarize)
+into a few sentences; `readings` holds the one line that says what
 each figure in "Details" measures and how to read it. The dashboard, the
 report and `compute_agreement` print the same words.
 

@@ -231,18 +231,21 @@ def alpha_interval_from_value_counts(
     resamples: int = 1000,
     confidence: float = 0.95,
     seed: int | np.random.Generator = 0,
+    point: AlphaResult | None = None,
 ) -> AlphaInterval:
     """Percentile bootstrap interval for alpha, resampling pairable units with replacement.
 
     Rows of `counts` are units (see `value_counts`); per-article matrices can
     be stacked with np.vstack. The default seed makes a report reproducible.
+    `point` is alpha on these counts when the caller has it already.
     """
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, not {resamples}")
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), not {confidence}")
     rows = np.asarray(counts, dtype=np.float64)
-    point = alpha_from_coincidences(coincidences_from_value_counts(rows), metric)
+    if point is None:
+        point = alpha_from_coincidences(coincidences_from_value_counts(rows), metric)
     if point.alpha is None:
         return AlphaInterval(None, None, None, point.reason, confidence, resamples, 0)
 

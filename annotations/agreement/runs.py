@@ -20,15 +20,12 @@ from django.utils import timezone
 from annotations.agreement.contributions import (
     Partial,
     Scale,
-    add,
     compute_articles,
-    merge,
-    pack,
+    counted_digest,
     record_counts,
-    reviewer_names,
-    summarize,
-    usable,
 )
+from annotations.agreement.summary import reviewer_names, summarize
+from annotations.agreement.sums import add, merge, pack, unpack, usable
 from annotations.core.permissions import blind_articles
 from annotations.jobs.enqueue import enqueue
 from annotations.models import (
@@ -40,7 +37,7 @@ from annotations.models import (
     MatchMode,
 )
 
-CHUNK_SIZE = 500
+CHUNK_SIZE = 1000
 
 # A run still pending or running after this long is taken as lost (no worker);
 # a new run may start.
@@ -55,7 +52,7 @@ def run_under_way(collection: Collection) -> AgreementReport | None:
             status__in=[JobStatus.PENDING, JobStatus.RUNNING],
             created_at__gte=timezone.now() - RUN_STALE_AFTER,
         )
-        .defer("results", "totals")
+        .defer("results", "sums")
         .order_by("-created_at", "-pk")
         .first()
     )
@@ -145,7 +142,7 @@ def run_state(collection: Collection) -> tuple[AgreementReport | None, Agreement
     if under_way is None:
         newest = (
             AgreementReport.objects.filter(collection=collection)
-            .defer("results", "totals")
+            .defer("results", "sums")
             .order_by("-created_at", "-pk")
             .first()
         )
@@ -171,7 +168,6 @@ def report_chunk(report: AgreementReport, article_ids: Sequence[int]) -> Partial
         article_ids=article_ids,
         mode=report.match_mode,
         threshold=report.iou_threshold,
-        report_id=report.pk,
     )
     # Bounded, so a chunk delivered twice cannot count past the total.
     AgreementReport.objects.filter(pk=report.pk).update(
@@ -185,7 +181,7 @@ def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> Agree
     scale = Scale.of(collection)
     total = merge(partials)
     # Kept, so that a changed claim only swaps its article's part of the sums.
-    report.totals = pack(total, scale)
+    report.sums = pack(total, scale)
     report.results = summarize(
         total,
         scale=scale,
@@ -203,7 +199,7 @@ def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> Agree
     report.save(
         update_fields=[
             "results",
-            "totals",
+            "sums",
             "status",
             "processed",
             "finished_at",
@@ -244,7 +240,7 @@ def latest_report(collection: Collection) -> AgreementReport | None:
     """The last finished report, without its stored sums (only a refresh needs them)."""
     return (
         AgreementReport.objects.filter(collection=collection, status=JobStatus.DONE)
-        .defer("totals")
+        .defer("sums")
         .order_by("-finished_at", "-pk")
         .first()
     )
@@ -330,6 +326,7 @@ def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementRepor
                 article_id__in=article_ids, match_mode=mode, iou_threshold=threshold
             ).values_list("article_id", "record")
         )
+        total = unpack(report.sums)
         olds = [
             record_counts(
                 article_id,
@@ -337,7 +334,7 @@ def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementRepor
                 scale=scale,
                 mode=mode,
                 threshold=threshold,
-                report_id=report.pk,
+                digest=counted_digest(total, article_id),
             )
             for article_id, record in records.items()
             if record
@@ -349,18 +346,16 @@ def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementRepor
             article_ids=article_ids,
             mode=mode,
             threshold=threshold,
-            report_id=report.pk,
             scale=scale,
         )
-        total: Partial | None = report.totals
         if total is not None and old is not None and usable(total, scale):
             # Swap these articles' part of the sums: a moment, however large the collection.
             add(total, old, sign=-1)
             add(total, new)
         else:
             # The taxonomy (or how counts are kept) changed since: count everything again.
-            total = _add_up(collection, mode, threshold, scale, report.pk)
-        report.totals = pack(total, scale)
+            total = _add_up(collection, mode, threshold, scale)
+        report.sums = pack(total, scale)
         report.results = summarize(
             total,
             scale=scale,
@@ -370,7 +365,7 @@ def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementRepor
             min_units=collection.agreement_min_units,
         )
         report.refreshed_at = timezone.now()
-        report.save(update_fields=["results", "totals", "refreshed_at"])
+        report.save(update_fields=["results", "sums", "refreshed_at"])
     return report
 
 
@@ -428,11 +423,8 @@ def runs_pending(*, created_before: datetime) -> list[int]:
     )
 
 
-def _add_up(
-    collection: Collection, mode: str, threshold: float, scale: Scale, report_id: int
-) -> Partial:
-    """Every article of the collection counted again, chunk by chunk, in this process,
-    for the sums of report `report_id`."""
+def _add_up(collection: Collection, mode: str, threshold: float, scale: Scale) -> Partial:
+    """Every article of the collection counted again, chunk by chunk, in this process."""
     ids = list(collection.articles.order_by("pk").values_list("pk", flat=True))
     return merge(
         compute_articles(
@@ -440,7 +432,6 @@ def _add_up(
             article_ids=ids[i : i + CHUNK_SIZE],
             mode=mode,
             threshold=threshold,
-            report_id=report_id,
             scale=scale,
         )
         for i in range(0, len(ids), CHUNK_SIZE)
@@ -453,7 +444,7 @@ def agreement_request(article_id: int) -> None:
 
 
 # Articles one refresh message carries, when an import asks for thousands at once.
-REQUEST_BATCH = CHUNK_SIZE
+REQUEST_BATCH = 500
 
 
 def agreement_request_many(article_ids: Iterable[int]) -> None:

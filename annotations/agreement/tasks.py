@@ -7,6 +7,7 @@ from typing import Any
 from celery import chord, shared_task
 
 from annotations.agreement import runs
+from annotations.agreement.sums import from_message, to_message
 from annotations.jobs.reconcile import register
 from annotations.models import AgreementReport
 
@@ -16,14 +17,15 @@ def _report(report_id: int) -> AgreementReport:
 
 
 @shared_task(name="annotations.tasks.agreement_chunk", acks_late=True)
-def agreement_chunk(report_id: int, article_ids: list[int]) -> dict[str, Any]:
-    """One chunk of a collection run: stores its articles' contributions, returns their sum."""
-    return runs.report_chunk(_report(report_id), article_ids)
+def agreement_chunk(report_id: int, article_ids: list[int]) -> str:
+    """One chunk of a collection run: stores its articles' contributions, returns their
+    sum (deflated: sums.to_message)."""
+    return to_message(runs.report_chunk(_report(report_id), article_ids))
 
 
 @shared_task(name="annotations.tasks.agreement_finish", acks_late=True)
-def agreement_finish(partials: list[dict[str, Any]], report_id: int) -> int:
-    runs.report_finish(_report(report_id), partials)
+def agreement_finish(partials: list[str | dict[str, Any]], report_id: int) -> int:
+    runs.report_finish(_report(report_id), [from_message(p) for p in partials])
     return report_id
 
 

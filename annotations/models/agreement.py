@@ -34,8 +34,9 @@ class AgreementReport(Job):
     )
     iou_threshold = models.FloatField(default=0.5)
     results = models.JSONField(null=True, blank=True)
-    # The sums behind the results, so that a changed claim only swaps its article's part.
-    totals = models.JSONField(null=True, blank=True, editable=False)
+    # The sums behind the results, so that a changed claim only swaps its article's
+    # part: deflated JSON (agreement.sums.pack), read only by a refresh.
+    sums = models.BinaryField(null=True, blank=True, editable=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -9,6 +9,7 @@ articles nobody marked) every count must agree.
 
 from __future__ import annotations
 
+import base64
 import random
 from collections import Counter
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from annotations.agreement import batch
 from annotations.agreement.matching import Span, match_spans, unit_labels
-from annotations.agreement.packing import unpack_rows
+from annotations.agreement.packing import merge_rows, pack_rows, unpack_rows
 from annotations.agreement.reliability import (
     pair_confusion_matrices,
     rest_coincidences,
@@ -218,3 +219,28 @@ def test_the_units_of_a_batch_are_the_units_of_each_article():
             [s.id for s in sorted(unit_.spans.values(), key=lambda s: (s.start, s.end, s.id))]
             for unit_ in matching.units
         ]
+
+
+def test_packed_rows_read_back_deflated_and_in_the_plain_layout_stored_before():
+    ids = np.array([3, 3, 5, 9], dtype=np.int64)
+    rows = np.array([[2, 0, 1], [0, 3, 0], [1, 1, 1], [0, 0, 2]], dtype=np.int64)
+    packed = pack_rows(ids, rows, 3)
+    got_ids, got_rows = unpack_rows(packed, 3)
+    assert got_ids.tolist() == ids.tolist()
+    assert got_rows.tolist() == rows.tolist()
+    plain = {
+        "packed": 1,
+        "width": 3,
+        "ids": base64.b64encode(ids.astype("<i4").tobytes()).decode(),
+        "rows": base64.b64encode(rows.astype("<i4").tobytes()).decode(),
+    }
+    got_ids, got_rows = unpack_rows(plain, 3)
+    assert got_ids.tolist() == ids.tolist()
+    assert got_rows.tolist() == rows.tolist()
+    # Merged and swapped rows come back deflated, in article order.
+    first = {**plain, "ids": base64.b64encode(ids[:2].astype("<i4").tobytes()).decode()}
+    first["rows"] = base64.b64encode(rows[:2].astype("<i4").tobytes()).decode()
+    merged = merge_rows([pack_rows(ids[2:], rows[2:], 3), first], 3)
+    assert merged["packed"] == 2
+    assert unpack_rows(merged, 3)[0].tolist() == [3, 3, 5, 9]
+    assert unpack_rows(merged, 3)[1].tolist() == rows.tolist()

@@ -18,8 +18,10 @@ from annotations.agreement.kappas import fleiss_kappa, weighted_kappa_from_confu
 from annotations.agreement.matching import Span, match_spans, unit_labels
 from annotations.agreement.plain import band, headline
 from annotations.agreement.reliability import pair_confusion_matrices, value_counts
+from annotations.agreement.sums import from_message, to_message
 from annotations.models import (
     AgreementReport,
+    ArticleAgreement,
     ClaimAnnotation,
     Collection,
     JobStatus,
@@ -142,6 +144,22 @@ def make_collection(desk, reviewers, articles: int = 12, seed: int = 7):
                     verdict=verdict,
                     rating=verdict.rating,
                 )
+
+
+def set_verdict(claim, verdict, capture) -> None:
+    """The claim's reviewer gives it another verdict, as in the reader; the refresh
+    that asks for runs when the save commits."""
+    claim.refresh_from_db()
+    with capture(execute=True):
+        claim_update(
+            claim=claim,
+            user=claim.reviewer,
+            expected_version=claim.version,
+            verdict=verdict,
+            rating=None,
+            note="",
+            sources=[],
+        )
 
 
 def test_the_result_does_not_depend_on_the_number_of_chunks(desk, alice, bob, carol):
@@ -377,16 +395,7 @@ def test_a_claim_changed_while_a_run_counts_is_in_that_runs_figures(
         if any(start < c.end and c.start < end for start, end in bobs)
     )
     other = VerdictLabel.objects.filter(taxonomy=desk.taxonomy).exclude(pk=claim.verdict_id)[0]
-    with django_capture_on_commit_callbacks(execute=True):
-        claim_update(
-            claim=claim,
-            user=alice,
-            expected_version=claim.version,
-            verdict=other,
-            rating=None,
-            note="",
-            sources=[],
-        )
+    set_verdict(claim, other, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         partials += [agreement_runs.report_chunk(run, ids) for ids in rest]
         run.refresh_from_db()
@@ -396,20 +405,64 @@ def test_a_claim_changed_while_a_run_counts_is_in_that_runs_figures(
     assert run.results["verdict"]["units"] == full.results["verdict"]["units"]
     assert run.results == full.results
     # And the next change swaps against the right counts.
-    claim.refresh_from_db()
-    with django_capture_on_commit_callbacks(execute=True):
-        claim_update(
-            claim=claim,
-            user=alice,
-            expected_version=claim.version,
-            verdict=VerdictLabel.objects.filter(taxonomy=desk.taxonomy)[0],
-            rating=None,
-            note="",
-            sources=[],
-        )
+    set_verdict(
+        claim,
+        VerdictLabel.objects.filter(taxonomy=desk.taxonomy)[0],
+        django_capture_on_commit_callbacks,
+    )
     full.refresh_from_db()
     again = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert full.results == again.results
+
+
+def test_a_chunks_counts_come_through_its_task_result_unchanged(desk, alice, bob):
+    make_collection(desk, [alice, bob], articles=3)
+    run = agreement_runs.report_start(collection=desk)
+    partial = agreement_runs.report_chunk(run, agreement_runs.chunks(run)[0])
+    # The task result travels as Celery's JSON: one short string, read back whole.
+    message = json.loads(json.dumps(to_message(partial)))
+    assert isinstance(message, str)
+    assert len(message) < len(json.dumps(partial))
+    assert from_message(message) == partial
+    # A result from a worker of the previous release (the counts as a dict) still reads.
+    assert from_message(json.loads(json.dumps(partial))) == partial
+
+
+@in_process
+def test_a_run_rewrites_only_the_records_of_articles_whose_claims_changed(
+    desk, alice, bob, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, bob], articles=4)
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+
+    def stored() -> dict[int, tuple]:
+        return {
+            a: (bytes(r), at)
+            for a, r, at in ArticleAgreement.objects.filter(article__collection=desk).values_list(
+                "article_id", "record", "computed_at"
+            )
+        }
+
+    first = stored()
+    assert len(first) == 4
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert stored() == first
+    claim = ClaimAnnotation.objects.filter(reviewer=alice).order_by("article_id", "start")[0]
+    other = VerdictLabel.objects.filter(taxonomy=desk.taxonomy).exclude(pk=claim.verdict_id)[0]
+    set_verdict(claim, other, django_capture_on_commit_callbacks)
+    rerun = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    now = stored()
+    assert [a for a in now if now[a] != first[a]] == [claim.article_id]
+    # And the report that stored none of them still swaps a change exactly.
+    set_verdict(
+        claim,
+        VerdictLabel.objects.filter(taxonomy=desk.taxonomy).exclude(pk=other.pk)[0],
+        django_capture_on_commit_callbacks,
+    )
+    rerun.refresh_from_db()
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert rerun.refreshed_at > rerun.finished_at
+    assert rerun.results == full.results
 
 
 @in_process

@@ -127,7 +127,7 @@ def confusion(size: int) -> list[list[float | None]]:
 
 
 def results(reviewers: list[str], verdicts: list[str]) -> dict[str, Any]:
-    """A report document (contributions.summarize) with these reviewers and verdicts."""
+    """A report document (summary.summarize) with these reviewers and verdicts."""
     return {
         "reviewers": reviewers,
         "pairs": [
