@@ -1273,8 +1273,9 @@ def table_rows(
         ),
         ("  each run", ", ".join(_fmt(t, " s", 2) for t in f["run_times_s"]), "", "", ""),
         (
-            "full run's steps, one more run in-process: read claims / match units / count / "
-            "store the records / merge / summarize (of which bootstrap intervals)",
+            "full run's steps, the collection's first overlap run (every record written), "
+            "in-process: read claims / match units / count / store the records / merge / "
+            "summarize (of which bootstrap intervals)",
             f"{s('load')} / {s('matching')} / {s('count')} / {s('store')} / {s('merge')} / "
             f"{s('summarize')} ({s('bootstrap')}) s",
             "",

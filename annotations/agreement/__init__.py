@@ -5,6 +5,7 @@ F1) and `reliability` (Krippendorff's alpha from coincidence matrices with
 a bootstrap interval, Cohen's kappa, percent agreement, confusion matrices)
 are pure: numpy, no Django, checked against reference libraries and
 published examples. Every count and matrix there adds up across articles,
-so `contributions` stores each article's part and `runs` adds them up, in
+so `contributions` counts and stores each article's part, `sums` adds the
+parts up, `summary` turns the sums into the report, and `runs` drives it, in
 Celery chunks for a collection or one article at a time as claims change.
 """
