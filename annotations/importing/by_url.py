@@ -27,7 +27,12 @@ from annotations.core import web
 from annotations.core.inputs import describe_error
 from annotations.core.permissions import require_editor
 from annotations.importing import fetching
-from annotations.importing.services import ArticleOutcome, ImportStatus, article_import
+from annotations.importing.services import (
+    ArticleOutcome,
+    ImportStatus,
+    article_import,
+    job_run_recorded,
+)
 from annotations.jobs.enqueue import enqueue
 from annotations.models import ArticlePage, Collection, Feed, FeedItem, FetchJob, JobStatus
 
@@ -166,7 +171,8 @@ def fetch_job_run(*, job: FetchJob) -> dict[str, Any]:
     )
     job.refresh_from_db()
     collection = job.collection
-    try:
+
+    def fetch_all() -> None:
         for index in range(job.processed, len(job.urls)):
             url = job.urls[index]
             page: fetching.Page | None = None
@@ -197,15 +203,8 @@ def fetch_job_run(*, job: FetchJob) -> dict[str, Any]:
                 job.processed = index + 1
                 job.heartbeat_at = timezone.now()
                 job.save(update_fields=[*PROGRESS_FIELDS, "heartbeat_at"])
-    except Exception as exc:
-        job.status = JobStatus.FAILED
-        job.failure = f"{exc.__class__.__name__}: {exc}"
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "failure", "finished_at"])
-        raise
-    job.status = JobStatus.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at"])
+
+    job_run_recorded(job, fetch_all)
     return {
         "status": job.status,
         "created": job.created,

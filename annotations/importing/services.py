@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -37,7 +37,7 @@ from annotations.importing.parsers import (
     parse_article_data,
 )
 from annotations.jobs.enqueue import enqueue
-from annotations.models import Article, Collection, ImportJob, ImportKind, JobStatus
+from annotations.models import Article, Collection, FetchJob, ImportJob, ImportKind, JobStatus
 
 
 class ImportStatus(StrEnum):
@@ -158,17 +158,11 @@ def articles_import(*, collection: Collection, files: Iterable[tuple[str, bytes]
     return report
 
 
-def import_job_run(*, job: ImportJob) -> dict[str, Any]:
-    """Imports a job's uploaded files: articles file by file, claims batch by batch,
-    recording progress as it goes."""
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
-    )
+def job_run_recorded(job: ImportJob | FetchJob, work: Callable[[], object]) -> None:
+    """Runs a job's work and records how it ended: done, or failed with the reason (and
+    the error raised again, for the worker's log)."""
     try:
-        if job.kind == ImportKind.CLAIMS:
-            claims_job_import(job=job)
-        else:
-            _articles_job_import(job)
+        work()
     except Exception as exc:
         job.status = JobStatus.FAILED
         job.failure = f"{exc.__class__.__name__}: {exc}"
@@ -178,6 +172,18 @@ def import_job_run(*, job: ImportJob) -> dict[str, Any]:
     job.status = JobStatus.DONE
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "finished_at"])
+
+
+def import_job_run(*, job: ImportJob) -> dict[str, Any]:
+    """Imports a job's uploaded files: articles file by file, claims batch by batch,
+    recording progress as it goes."""
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, heartbeat_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    if job.kind == ImportKind.CLAIMS:
+        job_run_recorded(job, lambda: claims_job_import(job=job))
+    else:
+        job_run_recorded(job, lambda: _articles_job_import(job))
     return {
         "status": job.status,
         "created": job.created,
