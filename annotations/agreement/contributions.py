@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import psycopg
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import MD5, Left
 from django.utils import timezone
 from psycopg import sql
@@ -89,12 +90,18 @@ class Scale:
 # Reading ----------------------------------------------------------------------------------
 
 
-def _packed(query: sql.Composed, params: Sequence[Any], columns: int) -> np.ndarray:
+def _packed(query: sql.Composed, columns: int) -> np.ndarray:
     """Rows of bigints PostgreSQL packed into one value (string_agg of int8send), read by
     numpy in one go: no Python object per value or per row. The value comes in binary
-    (Django's cursors ask for text: hex, twice the bytes, encoded and decoded)."""
-    with connection.cursor() as wrapper, psycopg.Cursor(wrapper.connection) as cursor:
-        cursor.execute(query, params, binary=True)
+    (Django's cursors ask for text: hex, twice the bytes, encoded and decoded). The
+    query carries its values as literals: a statement with parameters would be planned
+    generically (plan_cache_mode, workbench/settings.py)."""
+    with (
+        connection.cursor() as wrapper,
+        connection.wrap_database_errors,
+        psycopg.Cursor(wrapper.connection) as cursor,
+    ):
+        cursor.execute(query, binary=True)
         row = cursor.fetchone()
     data = row[0] if row and row[0] is not None else b""
     return np.frombuffer(data, dtype=">i8").astype(np.int64).reshape(-1, columns)
@@ -113,13 +120,16 @@ def _span_rows(collection: Collection, low: int, high: int) -> np.ndarray:
             # Live claims only, as ClaimAnnotation.objects (a deleted claim waits for its undo).
             # The range on both tables: on the claims' alone, PostgreSQL reads every
             # article of the collection to join them.
-            "WHERE a.collection_id = %s AND a.id BETWEEN %s AND %s "
-            "AND c.article_id BETWEEN %s AND %s AND c.deleted_at IS NULL"
+            "WHERE a.collection_id = {collection} AND a.id BETWEEN {low} AND {high} "
+            "AND c.article_id BETWEEN {low} AND {high} AND c.deleted_at IS NULL"
         ).format(
             sql.Identifier(ClaimAnnotation._meta.db_table),
             sql.Identifier(Article._meta.db_table),
+            collection=sql.Literal(int(collection.pk)),
+            low=sql.Literal(int(low)),
+            high=sql.Literal(int(high)),
         )
-        return _packed(query, [collection.pk, low, high, low, high], batch.COLUMNS)
+        return _packed(query, batch.COLUMNS)
     rows = ClaimAnnotation.objects.filter(
         article__collection=collection, article_id__gte=low, article_id__lte=high
     ).values_list("article_id", "id", "reviewer_id", "start", "end", "verdict_id", "rating")
@@ -138,16 +148,19 @@ def _assignment_rows(collection: Collection, low: int, high: int) -> np.ndarray:
     if connection.vendor == "postgresql":
         query = sql.SQL(
             "SELECT string_agg(int8send(s.article_id::int8) || int8send(s.reviewer_id::int8) "
-            "|| int8send((s.status = %s)::int::int8), ''::bytea) "
+            "|| int8send((s.status = {submitted})::int::int8), ''::bytea) "
             "FROM {} s JOIN {} a ON a.id = s.article_id "
-            "WHERE a.collection_id = %s AND a.id BETWEEN %s AND %s "
-            "AND s.article_id BETWEEN %s AND %s"
+            "WHERE a.collection_id = {collection} AND a.id BETWEEN {low} AND {high} "
+            "AND s.article_id BETWEEN {low} AND {high}"
         ).format(
             sql.Identifier(Assignment._meta.db_table),
             sql.Identifier(Article._meta.db_table),
+            submitted=sql.Literal(str(AssignmentStatus.SUBMITTED)),
+            collection=sql.Literal(int(collection.pk)),
+            low=sql.Literal(int(low)),
+            high=sql.Literal(int(high)),
         )
-        params = [AssignmentStatus.SUBMITTED, collection.pk, low, high, low, high]
-        return _packed(query, params, 3)
+        return _packed(query, 3)
     rows = Assignment.objects.filter(
         article__collection=collection, article_id__gte=low, article_id__lte=high
     ).values_list("article_id", "reviewer_id", "status")
@@ -218,25 +231,26 @@ def compute_articles(
     mode: str,
     threshold: float,
     scale: Scale | None = None,
+    answer: bool = True,
 ) -> Partial:
     """These articles' counts; each article's record is stored for later refreshes,
     and its digest kept with the article's counts, so that a refresh takes a record
-    out of only the sums that counted it (record_counts)."""
+    out of only the sums that counted it (record_counts).
+
+    The requests for a refresh these counts answer are cleared (`answer`), or, for
+    a run's chunk, listed in the counts under "asked": the run answers them when it
+    has finished (answer_requests), and a run that fails leaves them asked for.
+    """
     scale = scale or Scale.of(collection)
-    # The requests for a refresh as they stand before the claims are read: those
-    # are answered by this count. One made since (a change this read may have
-    # missed) has another value by the time the records are stored, and stays.
+    # The requests as they stand before the claims are read: those are answered by
+    # this count. One made since (a change this read may have missed) has another
+    # value by the time they are answered, and stays.
     wanted = set(article_ids)
     asked: dict[int, datetime] = {
         article_id: requested_at
-        for article_id, requested_at in ArticleAgreement.objects.filter(
-            # A range, not a list of hundreds of ids: those not asked for are dropped.
-            article_id__gte=min(wanted, default=0),
-            article_id__lte=max(wanted, default=0),
-            match_mode=mode,
-            iou_threshold=threshold,
-            requested_at__isnull=False,
-        ).values_list("article_id", "requested_at")
+        for article_id, requested_at in _agreement_rows(collection, wanted, mode, threshold)
+        .filter(requested_at__isnull=False)
+        .values_list("article_id", "requested_at")
         if article_id in wanted and requested_at is not None
     }
     spans, everyone, articles = _load(collection, article_ids)
@@ -244,8 +258,46 @@ def compute_articles(
     records = _records(spans, everyone, articles, scale)
     for article_id, _, digest in records:
         partial["articles"][str(article_id)].append(digest)
-    _store_records(records, mode=mode, threshold=threshold, asked=asked)
+    _store_records(collection, records, mode=mode, threshold=threshold)
+    if answer:
+        answer_requests(asked, mode=mode, threshold=threshold)
+    else:
+        partial["asked"] = {str(a): at.isoformat() for a, at in asked.items()}
     return partial
+
+
+def _agreement_rows(
+    collection: Collection, article_ids: set[int], mode: str, threshold: float
+) -> QuerySet[ArticleAgreement]:
+    """The stored agreement rows of these articles of the collection, asked for as a
+    range of ids (a run's chunks are runs of the collection's ids) rather than a list
+    of hundreds; the caller drops what falls in the range but was not asked for."""
+    return ArticleAgreement.objects.filter(
+        article__collection=collection,
+        article_id__gte=min(article_ids, default=0),
+        article_id__lte=max(article_ids, default=0),
+        match_mode=mode,
+        iou_threshold=threshold,
+    ).order_by()
+
+
+def answer_requests(
+    asked: dict[int, datetime] | dict[str, str], *, mode: str, threshold: float
+) -> None:
+    """Clears the requests for a refresh that a count read before them: those whose
+    time is still the one read (a request made since stays, and its refresh counts
+    the change)."""
+    by_time: dict[datetime, list[int]] = {}
+    for article_id, requested_at in asked.items():
+        at = datetime.fromisoformat(requested_at) if isinstance(requested_at, str) else requested_at
+        by_time.setdefault(at, []).append(int(article_id))
+    for requested_at, same in by_time.items():
+        ArticleAgreement.objects.filter(
+            article_id__in=same,
+            match_mode=mode,
+            iou_threshold=threshold,
+            requested_at=requested_at,
+        ).update(requested_at=None)
 
 
 def counted_digest(total: Partial | None, article_id: int) -> str | None:
@@ -300,18 +352,17 @@ def _records(
 
 
 def _store_records(
+    collection: Collection,
     records: list[tuple[int, bytes, str]],
     *,
     mode: str,
     threshold: float,
-    asked: dict[int, datetime],
 ) -> None:
     """Writes the records that changed since they were last stored (a run over a
-    collection whose claims did not change writes none), and answers the requests
-    they answer."""
+    collection whose claims did not change writes none)."""
     if not records:
         return
-    stored = _stored_digests([a for a, _, _ in records], mode=mode, threshold=threshold)
+    stored = _stored_digests(collection, {a for a, _, _ in records}, mode, threshold)
     changed = [(a, r) for a, r, digest in records if stored.get(a) != digest]
     now = timezone.now()
     with transaction.atomic():
@@ -336,30 +387,14 @@ def _store_records(
                 unique_fields=["article", "match_mode", "iou_threshold"],
                 update_fields=["record", "computed_at"],
             )
-        # What was asked for before the claims were read is answered; a request
-        # that came in since stays, and its refresh will count the change.
-        by_time: dict[datetime, list[int]] = {}
-        for article_id, requested_at in asked.items():
-            by_time.setdefault(requested_at, []).append(article_id)
-        for requested_at, same in by_time.items():
-            ArticleAgreement.objects.filter(
-                article_id__in=same,
-                match_mode=mode,
-                iou_threshold=threshold,
-                requested_at=requested_at,
-            ).update(requested_at=None)
 
 
-def _stored_digests(article_ids: Sequence[int], *, mode: str, threshold: float) -> dict[int, str]:
+def _stored_digests(
+    collection: Collection, article_ids: set[int], mode: str, threshold: float
+) -> dict[int, str]:
     """The digests of these articles' stored records (PostgreSQL works them out
     itself; the records are not sent)."""
-    rows = ArticleAgreement.objects.filter(
-        article_id__gte=min(article_ids),
-        article_id__lte=max(article_ids),
-        match_mode=mode,
-        iou_threshold=threshold,
-        record__isnull=False,
-    ).order_by()
+    rows = _agreement_rows(collection, article_ids, mode, threshold).filter(record__isnull=False)
     if connection.vendor == "postgresql":
         return dict(
             rows.annotate(digest=Left(MD5("record"), DIGEST_LENGTH)).values_list(

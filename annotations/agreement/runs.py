@@ -20,6 +20,7 @@ from django.utils import timezone
 from annotations.agreement.contributions import (
     Partial,
     Scale,
+    answer_requests,
     compute_articles,
     counted_digest,
     record_counts,
@@ -168,6 +169,9 @@ def report_chunk(report: AgreementReport, article_ids: Sequence[int]) -> Partial
         article_ids=article_ids,
         mode=report.match_mode,
         threshold=report.iou_threshold,
+        # The run answers the requests for a refresh once it has finished: if it
+        # fails, they stay asked for, against the last finished report.
+        answer=False,
     )
     # Bounded, so a chunk delivered twice cannot count past the total.
     AgreementReport.objects.filter(pk=report.pk).update(
@@ -177,8 +181,15 @@ def report_chunk(report: AgreementReport, article_ids: Sequence[int]) -> Partial
 
 
 def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> AgreementReport:
+    """Adds the chunks up into the report and answers the requests they counted. A
+    finish delivered again (acks_late, after a worker died) does nothing: refreshes
+    may have swapped changes into the sums since."""
+    if AgreementReport.objects.filter(pk=report.pk, status=JobStatus.DONE).exists():
+        report.refresh_from_db()
+        return report
     collection = report.collection
     scale = Scale.of(collection)
+    partials = list(partials)
     total = merge(partials)
     # Kept, so that a changed claim only swaps its article's part of the sums.
     report.sums = pack(total, scale)
@@ -207,6 +218,10 @@ def report_finish(report: AgreementReport, partials: Iterable[Partial]) -> Agree
             "duration_ms",
         ]
     )
+    for partial in partials:
+        answer_requests(
+            partial.get("asked", {}), mode=report.match_mode, threshold=report.iou_threshold
+        )
     # Claims changed while the run was counting: their refreshes waited for it
     # (_refresh_chunk), and now swap the changes into these sums.
     changed = ArticleAgreement.objects.filter(
@@ -328,16 +343,18 @@ def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementRepor
         )
         total = unpack(report.sums)
         olds = [
+            # None (the sums are added up again) unless the stored record is the one
+            # the sums counted; an article they never counted and with no record is new.
             record_counts(
                 article_id,
-                record,
+                records.get(article_id),
                 scale=scale,
                 mode=mode,
                 threshold=threshold,
                 digest=counted_digest(total, article_id),
             )
-            for article_id, record in records.items()
-            if record
+            for article_id in article_ids
+            if records.get(article_id) or counted_digest(total, article_id) is not None
         ]
         # A record of another layout or scale (None) means the sums are added up again.
         old = None if None in olds else merge(o for o in olds if o is not None)

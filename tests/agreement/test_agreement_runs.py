@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import timedelta
 from io import StringIO
 
 import krippendorff
@@ -12,6 +13,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from annotations.agreement import runs as agreement_runs
 from annotations.agreement.kappas import fleiss_kappa, weighted_kappa_from_confusion
@@ -507,6 +509,68 @@ def test_after_a_run_that_failed_halfway_a_change_still_adds_up(
     latest = agreement_runs.latest_report(desk)
     full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert latest.results == full.results
+
+
+def paired_claim(alice, bob) -> ClaimAnnotation:
+    """A claim of alice's that overlaps one of bob's: its verdict counts."""
+    bobs = list(
+        ClaimAnnotation.objects.filter(reviewer=bob).values_list("article_id", "start", "end")
+    )
+    return next(
+        c
+        for c in ClaimAnnotation.objects.filter(reviewer=alice).order_by("article_id", "start")
+        if any(a == c.article_id and s < c.end and c.start < e for a, s, e in bobs)
+    )
+
+
+def another_verdict(desk, claim) -> VerdictLabel:
+    claim.refresh_from_db()
+    return VerdictLabel.objects.filter(taxonomy=desk.taxonomy).exclude(pk=claim.verdict_id)[0]
+
+
+@in_process
+def test_a_change_counted_by_a_run_that_then_failed_is_still_refreshed(
+    desk, alice, bob, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, bob], articles=4)
+    agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    claim = paired_claim(alice, bob)
+    # A run is counting: the change's refresh waits for it...
+    run = agreement_runs.report_start(collection=desk)
+    set_verdict(claim, another_verdict(desk, claim), django_capture_on_commit_callbacks)
+    # ...its chunk reads the changed claim, and the run dies.
+    chunk = next(c for c in agreement_runs.chunks(run, size=2) if claim.article_id in c)
+    agreement_runs.report_chunk(run, chunk)
+    agreement_runs.report_fail(run.pk, "WorkerLostError: the worker died")
+    # The change is still asked for: the reconciliation sends its refresh again...
+    pending = agreement_runs.refreshes_pending(
+        requested_before=timezone.now() + timedelta(seconds=1)
+    )
+    assert claim.article_id in pending
+    agreement_runs.refresh_articles(pending)
+    # ...and the last finished report has it.
+    latest = agreement_runs.latest_report(desk)
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert latest.results == full.results
+
+
+@in_process
+def test_a_runs_finish_delivered_again_keeps_the_changes_refreshed_since(
+    desk, alice, bob, django_capture_on_commit_callbacks
+):
+    make_collection(desk, [alice, bob], articles=4)
+    run = agreement_runs.report_start(collection=desk)
+    partials = [agreement_runs.report_chunk(run, ids) for ids in agreement_runs.chunks(run, 2)]
+    run.refresh_from_db()
+    agreement_runs.report_finish(run, partials)
+    claim = paired_claim(alice, bob)
+    set_verdict(claim, another_verdict(desk, claim), django_capture_on_commit_callbacks)
+    # The worker that finished died before it acknowledged: the finish comes again.
+    run.refresh_from_db()
+    agreement_runs.report_finish(run, partials)
+    run.refresh_from_db()
+    full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert run.results == full.results
 
 
 @in_process
