@@ -356,6 +356,8 @@ def build(seed: int, articles: int, sim: Simulation) -> Fixture:
                 publisher="The Great Lakes Observer",
                 language="en",
                 text=text,
+                # As Article.save keeps it (bulk_create does not call save).
+                text_length=len(text),
                 content_hash=content_hash(text),
             )
             for n, (text, _) in enumerate(planned[i : i + batch], start=i)

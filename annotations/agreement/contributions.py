@@ -30,7 +30,7 @@ import numpy as np
 import psycopg
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.db.models.functions import MD5, Left
+from django.db.models.functions import MD5, Coalesce, Left, Length
 from django.utils import timezone
 from psycopg import sql
 
@@ -189,7 +189,8 @@ def _load(
         row
         for row in collection.articles.filter(pk__gte=low, pk__lte=high)
         .order_by("pk")
-        .values_list("pk", "title", "text_length")
+        # Stored when the article was saved; counted here for a row inserted without it.
+        .values_list("pk", "title", Coalesce("text_length", Length("text")))
         if row[0] in asked
     ]
     ids = np.asarray([pk for pk, _, _ in found], dtype=np.int64)
@@ -272,10 +273,13 @@ def _agreement_rows(
     """The stored agreement rows of these articles of the collection, asked for as a
     range of ids (a run's chunks are runs of the collection's ids) rather than a list
     of hundreds; the caller drops what falls in the range but was not asked for."""
+    low, high = min(article_ids, default=0), max(article_ids, default=0)
     return ArticleAgreement.objects.filter(
-        article__collection=collection,
-        article_id__gte=min(article_ids, default=0),
-        article_id__lte=max(article_ids, default=0),
+        # The range on the articles too: a join on the collection alone reads all of
+        # its articles.
+        article_id__in=collection.articles.filter(pk__gte=low, pk__lte=high).values("pk"),
+        article_id__gte=low,
+        article_id__lte=high,
         match_mode=mode,
         iou_threshold=threshold,
     ).order_by()

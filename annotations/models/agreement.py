@@ -77,6 +77,7 @@ class ArticleAgreement(models.Model):
     match_mode = models.CharField(max_length=16, choices=MatchMode.choices)
     iou_threshold = models.FloatField()
     record = models.BinaryField(null=True, blank=True)
+    # When the record last changed (a run writes only the records that did).
     computed_at = models.DateTimeField(null=True, blank=True)
     # The last claim change; a refresh waits until changes stop (debounce).
     requested_at = models.DateTimeField(null=True, blank=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length
 
 from annotations.models.jobs import WorkerJob
 from annotations.models.newsrooms import Collection, Organization
@@ -32,11 +33,10 @@ class Article(models.Model):
     language = models.CharField(max_length=16, blank=True)
     # The normalized plain text: the coordinate system of every offset.
     text = models.TextField()
-    # Its length in characters, kept by the database (agreement reads it for every
-    # article of a collection; counting each text's characters was a tenth of the read).
-    text_length = models.GeneratedField(
-        expression=Length("text"), output_field=models.PositiveIntegerField(), db_persist=True
-    )
+    # Its length in characters, kept when the article is saved (agreement reads it for
+    # every article of a collection; counting each text's characters was a tenth of
+    # the read). Rows written without it (bulk inserts) are counted when read.
+    text_length = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # Sanitized HTML of the source, where it had any; display only.
     html = models.TextField(blank=True)
     content_hash = models.CharField(max_length=64, db_index=True)
@@ -71,6 +71,13 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (v{self.version})" if self.version > 1 else self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.text_length = len(self.text)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "text" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "text_length"}
+        super().save(*args, **kwargs)
 
     @property
     def direction(self) -> str:

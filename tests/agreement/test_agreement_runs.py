@@ -21,8 +21,11 @@ from annotations.agreement.matching import Span, match_spans, unit_labels
 from annotations.agreement.plain import band, headline
 from annotations.agreement.reliability import pair_confusion_matrices, value_counts
 from annotations.agreement.sums import from_message, to_message
+from annotations.core.inputs import ArticleInput
+from annotations.importing.services import article_import
 from annotations.models import (
     AgreementReport,
+    Article,
     ArticleAgreement,
     ClaimAnnotation,
     Collection,
@@ -571,6 +574,21 @@ def test_a_runs_finish_delivered_again_keeps_the_changes_refreshed_since(
     run.refresh_from_db()
     full = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
     assert run.results == full.results
+
+
+def test_an_articles_length_is_kept_in_characters_and_counted_when_missing(desk, alice, bob):
+    make_collection(desk, [alice, bob], articles=3)
+    imported = article_import(
+        collection=desk,
+        data=ArticleInput(title="T", text="Ça 👍🏽 va, dit-il.", url="https://news.example/e"),
+    ).article
+    imported.refresh_from_db()
+    assert imported.text_length == len(imported.text)
+    counted = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    # Rows inserted without it (a bulk insert, or from before it was kept) count the same.
+    Article.objects.filter(collection=desk).update(text_length=None)
+    again = agreement_runs.report_run_here(agreement_runs.report_start(collection=desk))
+    assert again.results == counted.results
 
 
 @in_process
