@@ -342,20 +342,22 @@ def _refresh_chunk(collection_id: int, article_ids: list[int]) -> AgreementRepor
             ).values_list("article_id", "record")
         )
         total = unpack(report.sums)
-        olds = [
-            # None (the sums are added up again) unless the stored record is the one
-            # the sums counted; an article they never counted and with no record is new.
-            record_counts(
-                article_id,
-                records.get(article_id),
-                scale=scale,
-                mode=mode,
-                threshold=threshold,
-                digest=counted_digest(total, article_id),
-            )
-            for article_id in article_ids
-            if records.get(article_id) or counted_digest(total, article_id) is not None
-        ]
+        olds = []
+        for article_id in article_ids:
+            record, digest = records.get(article_id), counted_digest(total, article_id)
+            if record or digest is not None:
+                # None (the sums are added up again) unless the stored record is the
+                # one the sums counted; with neither, the article is new to them.
+                olds.append(
+                    record_counts(
+                        article_id,
+                        record,
+                        scale=scale,
+                        mode=mode,
+                        threshold=threshold,
+                        digest=digest,
+                    )
+                )
         # A record of another layout or scale (None) means the sums are added up again.
         old = None if None in olds else merge(o for o in olds if o is not None)
         new = compute_articles(

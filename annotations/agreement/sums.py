@@ -126,31 +126,39 @@ def merge(partials: Iterable[Partial]) -> Partial:
     return total
 
 
+def _deflate(partial: Partial) -> bytes:
+    return isal_zlib.compress(orjson.dumps(partial), 1)
+
+
+def _inflate(data: bytes) -> Partial:
+    return orjson.loads(isal_zlib.decompress(data))  # type: ignore[no-any-return]
+
+
 def pack(total: Partial, scale: Scale) -> bytes:
     """The sums as a report stores them: deflated JSON, which the database keeps as
     it is (parsing megabytes of JSON into jsonb was a tenth of a full run)."""
-    return isal_zlib.compress(orjson.dumps(total | {"scale": scale.key, "v": VERSION}), 1)
+    return _deflate(total | {"scale": scale.key, "v": VERSION})
 
 
 def to_message(partial: Partial) -> str:
     """A chunk's counts as its task returns them: one deflated string, which Celery's
     JSON carries through the result backend and into the finishing task without
     parsing it (a collection's chunks carry megabytes of counts)."""
-    return base64.b64encode(isal_zlib.compress(orjson.dumps(partial), 1)).decode("ascii")
+    return base64.b64encode(_deflate(partial)).decode("ascii")
 
 
 def from_message(message: str | Partial) -> Partial:
     """A chunk's counts from its task's result (a plain dict from an older worker)."""
     if isinstance(message, dict):
         return message
-    return orjson.loads(isal_zlib.decompress(base64.b64decode(message)))  # type: ignore[no-any-return]
+    return _inflate(base64.b64decode(message))
 
 
 def unpack(stored: bytes | memoryview | None) -> Partial | None:
     """A report's stored sums; None if it has none."""
     if not stored:
         return None
-    return orjson.loads(isal_zlib.decompress(bytes(stored)))  # type: ignore[no-any-return]
+    return _inflate(bytes(stored))
 
 
 def usable(total: Partial | None, scale: Scale) -> bool:

@@ -25,6 +25,7 @@ def verdict(article, slug: str):
 
 
 def mark(article, reviewer, phrase: str, **judgement):
+    """The reviewer marks `phrase` (its first occurrence) as a claim."""
     start = article.text.index(phrase)
     judgement.setdefault("verdict", None)
     judgement.setdefault("rating", None)

@@ -18,25 +18,11 @@ from annotations.reader import services
 from annotations.reader.services import ClaimConflict, assignment_ensure
 from tests.conftest import _member
 from tests.factories import ArticleFactory
+from tests.reader.conftest import mark
 
 
 def verdict(collection, slug: str):
     return collection.taxonomy.labels.get(slug=slug)
-
-
-def mark(article, reviewer, phrase: str, **judgement):
-    """The reviewer marks `phrase` (its first occurrence) as a claim."""
-    start = article.text.index(phrase)
-    judgement.setdefault("verdict", None)
-    judgement.setdefault("rating", None)
-    return services.claim_create(
-        article=article,
-        reviewer=reviewer,
-        start=start,
-        end=start + len(phrase),
-        quote=phrase,
-        **judgement,
-    )
 
 
 def errors_of(excinfo) -> dict[str, list[str]]:
